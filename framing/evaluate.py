@@ -1,0 +1,86 @@
+"""Scoring a model on a split of the sentence dataset.
+
+Region rows (SemEval-2023 paragraphs, memes) are split into sentences and predicted as the union
+of their sentences' labels, i.e. the per-label maximum probability against the threshold.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .metrics import report
+from .segment import segment_region
+from .taxonomy import load_taxonomy
+
+# The headline figures of a split come from its news technique set (the NLP4IF / SemEval anchors).
+PRIMARY = {"train": "ptc", "dev": "ptc", "test": "semeval2023"}
+
+
+def unit_probabilities(clf, rows) -> np.ndarray:
+    """One row of model outputs per dataset row, in row order, columns in clf.outputs order."""
+    texts, owners = [], []
+    for i, (unit, text) in enumerate(zip(rows["unit"], rows["text"])):
+        if unit == "sentence":
+            texts.append(text)
+            owners.append(i)
+        else:
+            pieces = [s.text for s in segment_region(text, 0, len(text))] or [text]
+            texts.extend(pieces)
+            owners.extend([i] * len(pieces))
+    probs = clf.predict_outputs(texts)
+    out = np.zeros((len(rows["unit"]), len(clf.outputs)), dtype=np.float32)
+    np.maximum.at(out, np.asarray(owners, dtype=int), probs)
+    return out
+
+
+def _aligned(rows, labels: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Gold and mask matrices with columns in the model's label order."""
+    ids = load_taxonomy().ids
+    cols = [ids.index(label) for label in labels]
+    y = np.asarray(rows["labels"], dtype=bool)[:, cols]
+    m = np.asarray(rows["mask"], dtype=bool)[:, cols]
+    return y, m
+
+
+def set_names(sources: list[str]) -> dict[str, list[str]]:
+    """Evaluation sets of a split: each corpus, all frame annotations together, and the seeds."""
+    sets: dict[str, list[str]] = {}
+    for source in sorted(set(sources)):
+        sets.setdefault("frames" if source.startswith("frames:") else source, []).append(source)
+    if "frames:seeds" in sources:
+        sets["seeds"] = ["frames:seeds"]
+    return sets
+
+
+def evaluate_rows(clf, rows, split: str, probs: np.ndarray | None = None) -> dict:
+    probs = unit_probabilities(clf, rows) if probs is None else probs
+    pred = clf.decide(probs)
+    any_pred = clf.any_technique(probs)
+    y, m = _aligned(rows, clf.labels)
+    tax = load_taxonomy()
+    tech_cols = [j for j, label in enumerate(clf.labels) if tax.family_of(label) == "technique"]
+    sources = np.asarray(rows["source"])
+    sets = {}
+    for name, members in set_names(list(sources)).items():
+        sel = np.isin(sources, members)
+        sets[name] = report(y[sel], pred[sel], m[sel], clf.labels, tech_cols, any_pred[sel])
+    primary = PRIMARY[split]
+    head = sets.get(primary, {"micro_f1": 0.0, "macro_f1": 0.0, "any_technique_f1": 0.0, "per_label": {}, "rows": 0})
+    return {
+        "split": split,
+        "model": str(clf.path),
+        "model_type": clf.model_type,
+        "source": primary,
+        "micro_f1": head["micro_f1"],
+        "macro_f1": head["macro_f1"],
+        "any_technique_f1": head.get("any_technique_f1", 0.0),
+        "per_label": head["per_label"],
+        "sets": sets,
+    }
+
+
+def evaluate(clf, split: str, data_dir=None, dataset=None) -> dict:
+    from .dataset import load_dataset_dict
+
+    dd = dataset or load_dataset_dict(data_dir)
+    return evaluate_rows(clf, dd[split][:], split)

@@ -1,0 +1,126 @@
+"""The manifest every saved model carries (framing.json): what it is, its labels and thresholds,
+what data and code made it, and how it scored. Validated on load, naming exactly what is wrong."""
+
+from __future__ import annotations
+
+import json
+import platform
+from datetime import UTC, datetime
+from pathlib import Path
+
+from . import __version__
+from .errors import ModelLoadError
+from .taxonomy import load_taxonomy
+
+MANIFEST_NAME = "framing.json"
+FORMAT = "framing-model"
+FORMAT_VERSION = 1
+MODEL_TYPES = ("baseline", "transformer")
+
+
+def library_versions() -> dict[str, str]:
+    import numpy
+    import sklearn
+
+    versions = {"framing": __version__, "python": platform.python_version(), "numpy": numpy.__version__,
+                "scikit-learn": sklearn.__version__}
+    try:
+        import torch
+        import transformers
+
+        versions.update(torch=torch.__version__, transformers=transformers.__version__)
+    except ImportError:
+        pass
+    return versions
+
+
+def make_manifest(model_type: str, labels: list[str], thresholds: dict[str, float], *, data_fingerprint: str,
+                  settings: dict, metrics: dict | None = None, **extra) -> dict:
+    return {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "model_type": model_type,
+        "labels": list(labels),
+        "thresholds": {label: float(thresholds[label]) for label in labels},
+        "taxonomy_version": load_taxonomy().version,
+        "data_fingerprint": data_fingerprint,
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "versions": library_versions(),
+        "settings": settings,
+        "metrics": metrics or {},
+        **extra,
+    }
+
+
+def write_manifest(model_dir: Path, manifest: dict) -> None:
+    path = Path(model_dir) / MANIFEST_NAME
+    path.write_text(json.dumps(manifest, indent=2, sort_keys=False) + "\n", encoding="utf-8")
+
+
+def read_manifest(model_dir: str | Path) -> dict:
+    """Read and validate framing.json; every problem is reported by field, with the fix."""
+    model_dir = Path(model_dir)
+    if not model_dir.is_dir():
+        raise ModelLoadError(f"Can't find model directory {model_dir}; pass --model with a saved model folder.")
+    path = model_dir / MANIFEST_NAME
+    if not path.is_file():
+        raise ModelLoadError(f"{model_dir} has no {MANIFEST_NAME}; it is not a model saved by framing.")
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ModelLoadError(f"{path} is not valid JSON ({exc}); the model folder is damaged.") from None
+    problems = validate_manifest(manifest)
+    if problems:
+        raise ModelLoadError(f"{path} is invalid: " + "; ".join(problems))
+    return manifest
+
+
+def validate_manifest(manifest: object) -> list[str]:
+    if not isinstance(manifest, dict):
+        return ["the manifest must be a JSON object"]
+    problems = []
+    if manifest.get("format") != FORMAT:
+        problems.append(f"format is {manifest.get('format')!r}, expected {FORMAT!r}")
+    if manifest.get("format_version") != FORMAT_VERSION:
+        problems.append(f"format_version is {manifest.get('format_version')!r}; this framing reads {FORMAT_VERSION}")
+    if manifest.get("model_type") not in MODEL_TYPES:
+        problems.append(f"model_type is {manifest.get('model_type')!r}, expected one of {list(MODEL_TYPES)}")
+    labels = manifest.get("labels")
+    tax = load_taxonomy()
+    if not isinstance(labels, list) or not labels or not all(isinstance(x, str) for x in labels):
+        problems.append("labels must be a non-empty list of label ids")
+        labels = []
+    else:
+        unknown = [x for x in labels if x not in tax.ids]
+        if unknown:
+            problems.append(f"labels {unknown} are not in taxonomy {tax.version}")
+        if len(set(labels)) != len(labels):
+            problems.append("labels contain duplicates")
+    thresholds = manifest.get("thresholds")
+    if not isinstance(thresholds, dict):
+        problems.append("thresholds must map every label to a number in (0, 1)")
+    else:
+        missing = [x for x in labels if x not in thresholds]
+        if missing:
+            problems.append(f"thresholds missing for {missing}")
+        bad = [k for k, v in thresholds.items()
+               if not isinstance(v, (int, float)) or isinstance(v, bool) or not 0 < v < 1]
+        if bad:
+            problems.append(f"thresholds of {bad} are not numbers in (0, 1)")
+    outputs = manifest.get("outputs", labels)
+    if not isinstance(outputs, list) or outputs[: len(labels)] != labels or not set(outputs[len(labels):]) <= {
+            "any-technique"}:
+        problems.append("outputs must be the labels followed by at most the 'any-technique' head")
+    gate = manifest.get("any_technique", {"mode": "union"})
+    if not isinstance(gate, dict) or gate.get("mode") not in ("union", "dedicated"):
+        problems.append("any_technique.mode must be 'union' or 'dedicated'")
+    elif gate["mode"] == "dedicated":
+        t = gate.get("threshold")
+        if "any-technique" not in (outputs or []):
+            problems.append("any_technique.mode is 'dedicated' but outputs has no 'any-technique' head")
+        if not isinstance(t, (int, float)) or isinstance(t, bool) or not 0 < t < 1:
+            problems.append("any_technique.threshold must be a number in (0, 1)")
+    version = manifest.get("taxonomy_version")
+    if not isinstance(version, str) or version.split(".")[0] != tax.version.split(".")[0]:
+        problems.append(f"taxonomy_version {version!r} is incompatible with the installed taxonomy {tax.version}")
+    return problems

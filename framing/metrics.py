@@ -1,0 +1,71 @@
+"""Multi-label metrics that respect label masks: a cell whose source did not annotate the label
+is neither a true nor a false anything."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def _prf(tp: float, fp: float, fn: float) -> tuple[float, float, float]:
+    precision = tp / (tp + fp) if tp + fp else 0.0
+    recall = tp / (tp + fn) if tp + fn else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return precision, recall, f1
+
+
+def report(y_true: np.ndarray, y_pred: np.ndarray, mask: np.ndarray, labels: list[str],
+           technique_columns: list[int] | None = None, any_pred: np.ndarray | None = None) -> dict:
+    """Per-label P/R/F1/support over annotated cells, micro and macro F1, and any_technique_f1.
+
+    Macro F1 averages the labels that are annotated and have gold support in this set.
+    any_technique_f1: a row is positive when it has at least one technique; the prediction is
+    `any_pred` (the model's own decision) or else the union of its technique labels; only rows
+    that annotate techniques count.
+    """
+    y_true, y_pred, mask = (np.asarray(a, dtype=bool) for a in (y_true, y_pred, mask))
+    per_label, f1s = {}, []
+    tp_all = fp_all = fn_all = 0
+    for j, label in enumerate(labels):
+        m = mask[:, j]
+        if not m.any():
+            continue
+        t, p = y_true[m, j], y_pred[m, j]
+        tp, fp, fn = int((t & p).sum()), int((~t & p).sum()), int((t & ~p).sum())
+        precision, recall, f1 = _prf(tp, fp, fn)
+        per_label[label] = {"precision": precision, "recall": recall, "f1": f1, "support": int(t.sum())}
+        tp_all, fp_all, fn_all = tp_all + tp, fp_all + fp, fn_all + fn
+        if t.any():
+            f1s.append(f1)
+    out = {
+        "rows": int(len(y_true)),
+        "micro_f1": _prf(tp_all, fp_all, fn_all)[2],
+        "macro_f1": float(np.mean(f1s)) if f1s else 0.0,
+        "per_label": per_label,
+    }
+    if technique_columns:
+        cols = np.asarray(technique_columns)
+        rows = mask[:, cols].all(axis=1)
+        if rows.any():
+            t = y_true[rows][:, cols].any(axis=1)
+            p = y_pred[rows][:, cols].any(axis=1) if any_pred is None else np.asarray(any_pred, bool)[rows]
+            out["any_technique_f1"] = _prf(int((t & p).sum()), int((~t & p).sum()), int((t & ~p).sum()))[2]
+    return out
+
+
+def best_threshold(y_true: np.ndarray, scores: np.ndarray, default: float = 0.5) -> float:
+    """Threshold that maximises F1 of one label (ties -> the higher threshold, fewer positives)."""
+    y_true = np.asarray(y_true, dtype=bool)
+    if not y_true.any():
+        return default
+    order = np.argsort(-scores, kind="stable")
+    s, t = scores[order], y_true[order]
+    tp = np.cumsum(t)
+    fp = np.cumsum(~t)
+    fn = t.sum() - tp
+    f1 = 2 * tp / np.maximum(2 * tp + fp + fn, 1)
+    # Only cut between distinct scores; the threshold sits halfway to the next score down.
+    distinct = np.r_[s[1:] != s[:-1], True]
+    f1 = np.where(distinct, f1, -1)
+    k = int(np.argmax(f1))
+    nxt = s[k + 1] if k + 1 < len(s) else s[k] - 1e-6
+    return float(np.clip((s[k] + nxt) / 2, 1e-6, 1 - 1e-6))
