@@ -106,3 +106,65 @@ def _trainable_labels(train) -> list[str]:
     y = np.asarray(train["labels"], dtype=bool)
     m = np.asarray(train["mask"], dtype=bool)
     return [label for j, label in enumerate(ids) if (y[:, j] & m[:, j]).any()]
+
+
+def _matrices(rows, labels: list[str]):
+    ids = load_taxonomy().ids
+    cols = [ids.index(x) for x in labels]
+    return (np.asarray(rows[k], dtype=bool)[:, cols] for k in ("labels", "mask"))
+
+
+def selection_score(result: dict) -> float:
+    """Early-stopping and model-choice score on dev: PTC macro-F1, averaged with the frames'
+    macro-F1 once frame annotations are in the dataset."""
+    scores = [result["sets"]["ptc"]["macro_f1"]] if "ptc" in result["sets"] else []
+    if "frames" in result["sets"]:
+        scores.append(result["sets"]["frames"]["macro_f1"])
+    return float(np.mean(scores)) if scores else 0.0
+
+
+def train_transformer(out: str | Path, data_dir=None, settings=None, with_memes: bool = True,
+                      with_synthetic: bool = True, log=None) -> dict:
+    from .dataset import load_dataset_dict
+    from .inference import Classifier
+    from .models.transformer import Trainer, TransformerSettings
+
+    settings = settings or TransformerSettings()
+    dd = load_dataset_dict(data_dir, with_memes=with_memes)
+    train = dd["train"]
+    if not with_synthetic:
+        train = train.filter(lambda r: r["source"] != "frames:synthetic")
+    train = train.shuffle(seed=settings.seed)
+    if settings.limit:
+        train = train.select(range(min(settings.limit, len(train))))
+    labels = _trainable_labels(dd["train"])
+    rows = train[:]
+    y, m = _matrices(rows, labels)
+    y, m, outputs = with_any_head(labels, y, m)
+    dev_rows = dd["dev"][:]
+    stub = {"labels": labels, "outputs": outputs, "thresholds": dict.fromkeys(labels, 0.5), "model_type": "transformer"}
+
+    def dev_score(backend) -> float:
+        clf = Classifier(backend, stub, Path(out))
+        probs = unit_probabilities(clf, dev_rows)
+        thresholds, gate = tune_thresholds(clf, dev_rows, probs)
+        tuned = Classifier(backend, {**stub, "thresholds": thresholds, "any_technique": gate}, Path(out))
+        return selection_score(evaluate_rows(tuned, dev_rows, "dev", probs))
+
+    trainer = Trainer(outputs, settings).build()
+    info = trainer.fit(rows["text"], y, m, evaluate=dev_score, log=log)
+    out = Path(out)
+    if out.exists():
+        shutil.rmtree(out)
+    trainer.save(out)
+    from .models.transformer_backend import TransformerBackend
+
+    args = dict(model_type="transformer", labels=labels, outputs=outputs, data_fingerprint=dd.fingerprint_,
+                settings={**trainer.settings_dict(), "with_memes": with_memes, "with_synthetic": with_synthetic},
+                max_length=settings.max_length, training=info)
+    backend = TransformerBackend(trainer.model, trainer.tokenizer, settings.max_length, trainer.device, "fp32", 4096)
+    metrics = finish(out, Classifier(backend, stub, out), dd, args)
+    from .model_card import write_model_card
+
+    write_model_card(out)
+    return metrics

@@ -61,3 +61,33 @@ def toy_baseline_dir(tmp_path_factory) -> Path:
     write_manifest(out, make_manifest("baseline", labels, dict.fromkeys(labels, 0.5), data_fingerprint="toy",
                                       settings={}))
     return out
+
+
+@pytest.fixture(scope="session")
+def tiny_base(tmp_path_factory) -> Path:
+    from tests.tiny_bert import build_tiny_bert
+
+    return build_tiny_bert(tmp_path_factory.mktemp("tiny-bert"))
+
+
+@pytest.fixture(scope="session")
+def tiny_transformer_dir(tiny_base, tmp_path_factory) -> Path:
+    """Two real training steps on the toy sentences, saved in the shipped format."""
+    from framing.manifest import make_manifest, write_manifest
+    from framing.model_card import write_model_card
+    from framing.models.transformer import Trainer, TransformerSettings
+
+    labels = ["loaded-language", "name-calling", "doubt", "appeal-to-fear"]
+    outputs = labels + ["any-technique"]
+    texts = [t for t, _ in TOY]
+    y = np.array([[label in labs for label in labels] + [bool(labs)] for _, labs in TOY])
+    trainer = Trainer(outputs, TransformerSettings(base=str(tiny_base), max_steps=2, batch_size=8,
+                                                   max_length=32, device="cpu")).build()
+    info = trainer.fit(texts, y, np.ones_like(y))
+    out = tmp_path_factory.mktemp("tiny-transformer")
+    trainer.save(out)
+    write_manifest(out, make_manifest("transformer", labels, dict.fromkeys(labels, 0.5), data_fingerprint="toy",
+                                      settings=trainer.settings_dict(), outputs=outputs, max_length=32,
+                                      any_technique={"mode": "dedicated", "threshold": 0.5}, training=info))
+    write_model_card(out)
+    return out

@@ -13,3 +13,20 @@ data_app = typer.Typer(help="Inspect the sentence dataset built from the corpora
 app.add_typer(data_app, name="data")
 
 DATA_DIR_HELP = "Folder holding the corpora (default: $FRAMING_DATA_DIR, else ../shared/data)."
+
+
+def friendly_errors(func):
+    """Turn a library FramingError into one line on stderr and exit code 2 (never a traceback)."""
+    import functools
+
+    from ..errors import FramingError
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except FramingError as exc:
+            typer.echo(f"framing: {exc}", err=True)
+            raise typer.Exit(2) from None
+
+    return wrapper

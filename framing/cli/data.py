@@ -4,10 +4,11 @@ import json
 
 import typer
 
-from ._app import DATA_DIR_HELP, data_app
+from ._app import DATA_DIR_HELP, data_app, friendly_errors
 
 
 @data_app.command("stats")
+@friendly_errors
 def stats_cmd(
     data_dir: str = typer.Option(None, "--data-dir", help=DATA_DIR_HELP),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
@@ -32,6 +33,7 @@ def stats_cmd(
 
 
 @data_app.command("boilerplate")
+@friendly_errors
 def boilerplate_cmd() -> None:
     """Precision and recall of the boilerplate detector against the hand-judged seed lines."""
     from ..boilerplate_eval import evaluate_seed_boilerplate
@@ -47,3 +49,12 @@ def _print_table(header: list[str], rows: list[list[str]]) -> None:
     widths = [max(len(r[i]) for r in [short] + rows) for i in range(len(short))]
     for row in [short] + rows:
         typer.echo("  ".join(cell.rjust(w) if i >= 2 else cell.ljust(w) for i, (cell, w) in enumerate(zip(row, widths))))
+
+
+@data_app.command("agreement")
+@friendly_errors
+def agreement_cmd() -> None:
+    """Cohen's kappa per frame between the two independent annotation passes."""
+    from ..agreement import agreement
+
+    typer.echo(json.dumps(agreement(), indent=2))

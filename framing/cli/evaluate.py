@@ -5,7 +5,7 @@ from enum import Enum
 
 import typer
 
-from ._app import DATA_DIR_HELP, app
+from ._app import DATA_DIR_HELP, app, friendly_errors
 
 
 class Split(str, Enum):
@@ -14,6 +14,7 @@ class Split(str, Enum):
 
 
 @app.command("evaluate")
+@friendly_errors
 def evaluate_cmd(
     model_dir: str = typer.Argument(..., help="A saved model folder."),
     split: Split = typer.Option(Split.dev, "--split", help="dev (PTC dev) or test (SemEval-2023 paragraphs)."),

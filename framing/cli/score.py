@@ -6,7 +6,7 @@ from enum import Enum
 
 import typer
 
-from ._app import app
+from ._app import app, friendly_errors
 
 
 class Format(str, Enum):
@@ -16,6 +16,7 @@ class Format(str, Enum):
 
 
 @app.command("score")
+@friendly_errors
 def score_cmd(
     paths: list[str] = typer.Argument(..., help="Text files, directories of .txt files, or - for stdin."),
     model: str = typer.Option(None, "--model", help="Model folder (default: the shipped model, or $FRAMING_MODEL)."),

@@ -5,7 +5,7 @@ from enum import Enum
 
 import typer
 
-from ._app import DATA_DIR_HELP, app
+from ._app import DATA_DIR_HELP, app, friendly_errors
 
 
 class ModelKind(str, Enum):
@@ -14,20 +14,39 @@ class ModelKind(str, Enum):
 
 
 @app.command("train")
+@friendly_errors
 def train_cmd(
     model: ModelKind = typer.Option(ModelKind.baseline, "--model", help="Which model to train."),
     out: str = typer.Option(None, "--out", help="Output model folder (default: models/<model>)."),
     data_dir: str = typer.Option(None, "--data-dir", help=DATA_DIR_HELP),
     no_memes: bool = typer.Option(False, "--no-memes", help="Leave SemEval-2021 meme texts out of training."),
+    no_synthetic: bool = typer.Option(False, "--no-synthetic", help="Leave team-written frame sentences out."),
+    base: str = typer.Option(None, "--base", help="Local Hugging Face encoder folder (default: all-MiniLM-L6-v2)."),
+    epochs: int = typer.Option(4, "--epochs", help="Transformer: maximum epochs."),
+    batch_size: int = typer.Option(16, "--batch-size", help="Transformer: sentences per optimiser step."),
+    lr: float = typer.Option(8e-5, "--lr", help="Transformer: peak learning rate."),
+    max_steps: int = typer.Option(0, "--max-steps", help="Transformer: stop after N steps (0 = no limit)."),
+    limit: int = typer.Option(0, "--limit", help="Use only N training rows (quick runs; 0 = all)."),
+    eval_every: int = typer.Option(0, "--eval-every", help="Transformer: dev evaluation every N steps (0 = per epoch)."),
+    seed: int = typer.Option(13, "--seed", help="Random seed."),
+    device: str = typer.Option("auto", "--device", help="auto, cpu or cuda[:N]."),
 ) -> None:
     """Train a model, tune its per-label thresholds on dev and save it with its metrics."""
     from ..paths import MODELS_DIR
-    from ..training import train_baseline
+    from ..training import train_baseline, train_transformer
 
     target = out or str(MODELS_DIR / model.value)
     if model is ModelKind.baseline:
         metrics = train_baseline(target, data_dir, with_memes=not no_memes)
     else:
-        raise typer.BadParameter("the transformer trainer is not available in this build", param_hint="--model")
+        from ..models.transformer import TransformerSettings
+
+        try:
+            settings = TransformerSettings(base=base, epochs=epochs, batch_size=batch_size, lr=lr, max_steps=max_steps,
+                                           limit=limit, eval_every=eval_every, seed=seed, device=device)
+        except ValueError as exc:
+            raise typer.BadParameter(str(exc)) from None
+        metrics = train_transformer(target, data_dir, settings, with_memes=not no_memes,
+                                    with_synthetic=not no_synthetic, log=lambda line: typer.echo(line, err=True))
     typer.echo(json.dumps(metrics, indent=2))
     typer.echo(f"saved to {target}")

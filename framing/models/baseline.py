@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import scipy.sparse as sp
+from safetensors import SafetensorError
 from safetensors.numpy import load_file, save_file
 from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
@@ -120,12 +121,13 @@ class BaselineModel:
     @classmethod
     def load(cls, model_dir: Path, labels: list[str]) -> BaselineModel:
         model_dir = Path(model_dir)
+        missing = [name for name in (VOCAB, WEIGHTS) if not (model_dir / name).is_file()]
+        if missing:
+            raise ModelLoadError(f"Baseline model {model_dir} is incomplete: {', '.join(missing)} missing.")
         try:
             vocab = json.loads((model_dir / VOCAB).read_text(encoding="utf-8"))
             arrays = load_file(str(model_dir / WEIGHTS))
-        except FileNotFoundError as exc:
-            raise ModelLoadError(f"Baseline model {model_dir} is incomplete: {Path(exc.filename).name} is missing.") from None
-        except (ValueError, OSError, json.JSONDecodeError, UnicodeDecodeError) as exc:
+        except (ValueError, OSError, UnicodeDecodeError, SafetensorError) as exc:
             raise ModelLoadError(f"Baseline model {model_dir} is damaged: {exc}") from None
         model = cls(labels, BaselineSettings(**vocab.get("settings", {})))
         try:

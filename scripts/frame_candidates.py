@@ -1,0 +1,137 @@
+"""Select the candidate sentences for frame annotation (the documented procedure).
+
+Writes, to --out (outside the repository: it holds corpus text), candidates.tsv with one row per
+sentence: key, source, doc_id, start, end, sha1, split, selection, title, text.
+
+Procedure (fixed seed, reproducible):
+  seeds                  every non-boilerplate sentence of the five seed articles (test split)
+  euvsdisinfo            500 titles ranked by frame keywords and analyst tags + 250 drawn at random
+  semeval2023-unlabelled 300 sentences ranked by keywords + 200 at random (54 unlabelled articles)
+  ptc-{train,dev,test}   400 foreign-affairs sentences (keyword retrieval) + 300 at random
+A keyword score only ranks candidates; every label comes from an annotator reading the sentence.
+
+Round 2 (--round 2, after round 1 showed anti-hegemony and praise-of-partnership to be rare):
+every not-yet-selected EUvsDisinfo title, SemEval-2023 unlabelled sentence and PTC sentence that
+matches the narrower ENRICH patterns below (dominance/hegemony/vassal vocabulary; bilateral
+praise vocabulary), capped at 300 per source, at random among matches. Written to candidates2.tsv.
+
+Splits are by document: seeds and PTC test articles -> test; PTC train/dev articles -> train/dev
+(the split their techniques are in, so no text crosses splits); EUvsDisinfo and SemEval-2023
+unlabelled documents by a hash of their id: 55% train, 20% dev, 25% test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import hashlib
+import random
+import re
+from pathlib import Path
+
+from framing.annotations import text_hash
+from framing.corpora import read_euvsdisinfo, read_ptc_articles, read_seeds, read_semeval2023_unlabelled
+from framing.paths import REPO_ROOT, resolve_data_dir
+from framing.segment import segment
+
+KEYWORDS = re.compile(
+    r"\b(hegemon\w*|unipolar\w*|multipolar\w*|dollar|brics|sco|world order|global order|west\w*|nato|"
+    r"washington|united states|u\.s\.|us|america\w*|eu|europe\w*|brussels|sanction\w*|imperial\w*|empire|"
+    r"colonial\w*|partner\w*|alliance|allies|ally|friendship|china|chinese|beijing|russia\w*|moscow|kremlin|"
+    r"putin|xi|lavrov|pentagon|cia|sovereign\w*|puppet\w*|russophob\w*|cold war|encircl\w*|expansion)\b",
+    re.IGNORECASE,
+)
+TAGS = {"West", "NATO", "US presence in Europe", "Encircling Russia", "Sovereignty", "Imperialism/colonialism",
+        "Western values", "Puppets", "Anti-Russian", "Russophobia", "Warmongering", "EU/NATO enlargement",
+        "Colour revolutions", "Secret elites / global elites", "Sanctions", "China"}
+
+
+ENRICH = re.compile(
+    r"hegemon|unipolar|multipolar|polycentric|world order|global order|dollar|brics|\bsco\b|domination|dominan|"
+    r"exceptionalis|policeman|new world order|decline of the west|imperial|empire|colonial|vassal|puppet|sovereign|"
+    r"dictat|diktat|anglo-saxon|atlanticis|globalis|world government|pax americana|subordinat|satellite|protectorate|"
+    r"orders from washington|instructions from washington|"
+    r"(russia\w*|moscow)\W+(and|-|–)\W*(china|chinese|beijing)|(china|beijing)\W+(and|-|–)\W*(russia|moscow)|"
+    r"friendship|strategic partner|partnership|brotherly|fraternal|sino-russian|russo-chinese",
+    re.IGNORECASE,
+)
+
+
+def keyword_score(text: str) -> int:
+    return len(KEYWORDS.findall(text))
+
+
+def hash_split(source: str, doc_id: str) -> str:
+    h = int(hashlib.sha1(f"{source}/{doc_id}".encode()).hexdigest()[:8], 16) % 100
+    return "train" if h < 55 else "dev" if h < 75 else "test"
+
+
+def sentences_of(docs, split_of):
+    for doc in docs:
+        lines = doc.text.split("\n")
+        title = lines[0].strip() if lines else ""
+        for s in segment(doc.text):
+            if s.skipped is None and (doc.source == "seeds" or len(s.text) >= 15):
+                yield {"source": doc.source, "doc_id": doc.doc_id, "start": s.start, "end": s.end,
+                       "sha1": text_hash(s.text), "split": split_of(doc), "title": title, "text": s.text}
+
+
+def pick(pool, n_ranked, n_random, rng, score):
+    rng.shuffle(pool)  # random tie-breaking among equal scores
+    ranked = sorted(pool, key=score, reverse=True)[:n_ranked]
+    chosen = {id(r) for r in ranked}
+    rest = [r for r in pool if id(r) not in chosen]
+    randoms = rng.sample(rest, min(n_random, len(rest)))
+    return [dict(r, selection="ranked") for r in ranked] + [dict(r, selection="random") for r in randoms]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--data-dir", default=None)
+    ap.add_argument("--out", required=True, help="folder outside the repo for the candidate file")
+    ap.add_argument("--round", type=int, default=1, choices=(1, 2))
+    args = ap.parse_args()
+    data_dir = resolve_data_dir(args.data_dir)
+    rng = random.Random(20261201)
+    rows = [dict(r, selection="all") for r in sentences_of(read_seeds(REPO_ROOT / "seeds"), lambda d: "test")]
+
+    claims = read_euvsdisinfo(data_dir)
+    pool = [{"source": d.source, "doc_id": d.doc_id, "start": 0, "end": len(d.text), "sha1": text_hash(d.text),
+             "split": hash_split(d.source, d.doc_id), "title": "", "text": d.text,
+             "_tags": len(TAGS & set(d.meta["keywords"].split("+")))} for d in claims if d.text.strip()]
+    claims_pool = list(pool)
+    rows += pick(pool, 500, 250, rng, lambda r: keyword_score(r["text"]) + 2 * r["_tags"])
+
+    unl = read_semeval2023_unlabelled(data_dir)
+    pool = list(sentences_of(unl, lambda d: hash_split(d.source, d.doc_id)))
+    rows += pick(pool, 300, 200, rng, lambda r: keyword_score(r["text"]))
+
+    pool = []
+    for split in ("train", "dev", "test"):
+        pool += list(sentences_of(read_ptc_articles(data_dir, split), lambda d, s=split: s))
+    ptc_pool = list(pool)
+    rows += pick(pool, 400, 300, rng, lambda r: keyword_score(r["text"]))
+
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    name, first_key = "candidates.tsv", 0
+    if args.round == 2:
+        taken = {(r["source"], r["doc_id"], r["start"]) for r in rows}
+        pools = [claims_pool, list(sentences_of(unl, lambda d: hash_split(d.source, d.doc_id))), ptc_pool]
+        rows = []
+        for pool in pools:
+            fresh = [r for r in pool if (r["source"], r["doc_id"], r["start"]) not in taken and ENRICH.search(r["text"])]
+            rows += [dict(r, selection="enrich") for r in rng.sample(fresh, min(300, len(fresh)))]
+        name, first_key = "candidates2.tsv", 10000
+    cols = ["key", "source", "doc_id", "start", "end", "sha1", "split", "selection", "title", "text"]
+    with open(out / name, "w", encoding="utf-8", newline="") as handle:
+        w = csv.writer(handle, delimiter="\t", quoting=csv.QUOTE_NONE, escapechar="\\", lineterminator="\n")
+        w.writerow(cols)
+        for i, r in enumerate(rows):
+            r["key"] = f"c{first_key + i:05d}"
+            w.writerow([str(r[c]).replace("\t", " ") for c in cols])
+    print(f"{len(rows)} candidates -> {out / name}")
+
+
+if __name__ == "__main__":
+    main()

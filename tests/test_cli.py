@@ -1,0 +1,108 @@
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from framing.cli import app
+from tests.conftest import REPO
+
+runner = CliRunner()
+SEEDS = REPO / "seeds"
+
+
+def test_score_seeds_with_the_shipped_model_marks_boilerplate_skipped():
+    result = runner.invoke(app, ["score", str(SEEDS), "--format", "jsonl"])
+    assert result.exit_code == 0, result.output
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    assert {r["doc"].split("/")[-1] for r in records} == {p.name for p in SEEDS.glob("*.txt")}
+    by_text = {}
+    for r in records:
+        assert set(r) >= {"doc", "index", "start", "end", "text", "labels", "scores", "skipped"}
+        by_text.setdefault(r["text"], []).append(r)
+    assert all(r["skipped"] == "banner" for r in by_text["Support Russia Insider - Go Ad-Free!"])
+    assert all(r["skipped"] for r in by_text["Leave a Reply"])
+    assert all(r["skipped"] and r["scores"] is None for r in by_text["Fill in your details below or click an icon to log in:"])
+    scored = [r for r in records if not r["skipped"]]
+    assert len(scored) > 100
+    for r in scored:
+        text = (SEEDS / r["doc"].split("/")[-1]).read_text(encoding="utf-8")
+        assert text[r["start"]:r["end"]] == r["text"]
+        assert set(r["labels"]) <= set(r["scores"]) and all(0 <= p <= 1 for p in r["scores"].values())
+
+
+def test_score_table_and_json_formats(tmp_path):
+    doc = tmp_path / "a.txt"
+    doc.write_text("The corrupt elite lied to us again!\n\nLeave a Reply\n", encoding="utf-8")
+    table = runner.invoke(app, ["score", str(doc)])
+    assert table.exit_code == 0 and "[skipped: comment-form]" in table.stdout
+    as_json = runner.invoke(app, ["score", str(doc), "--format", "json"])
+    obj = json.loads(as_json.stdout)
+    assert obj["doc"] == str(doc) and len(obj["sentences"]) == 2
+
+
+def test_score_reads_stdin():
+    result = runner.invoke(app, ["score", "-", "--format", "jsonl"], input="One sentence here. And another one.")
+    assert result.exit_code == 0
+    assert [json.loads(line)["text"] for line in result.stdout.splitlines()] == ["One sentence here.", "And another one."]
+
+
+@pytest.mark.parametrize("name, content, reason", [
+    ("empty.txt", b"", "empty"),
+    ("binary.txt", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "binary"),
+    ("latin1.txt", "caf\xe9 au lait".encode("latin-1"), "not valid UTF-8"),
+])
+def test_bad_files_become_error_records_and_the_rest_is_scored(tmp_path, name, content, reason):
+    bad = tmp_path / name
+    bad.write_bytes(content)
+    good = tmp_path / "good.txt"
+    good.write_text("A perfectly normal sentence.", encoding="utf-8")
+    result = runner.invoke(app, ["score", str(bad), str(good), "--format", "jsonl"])
+    assert result.exit_code == 0
+    lines = [json.loads(x) for x in result.stdout.splitlines()]
+    assert lines[0]["doc"] == str(bad) and reason in lines[0]["error"]
+    assert lines[1]["text"] == "A perfectly normal sentence."
+    alone = runner.invoke(app, ["score", str(bad)])
+    assert alone.exit_code == 1 and "Traceback" not in alone.output
+    assert reason in alone.stderr and "nothing could be scored" in alone.stderr
+
+
+def test_missing_file_and_empty_directory(tmp_path):
+    result = runner.invoke(app, ["score", str(tmp_path / "nope.txt")])
+    assert result.exit_code == 1 and "no such file" in result.stderr
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    result = runner.invoke(app, ["score", str(empty)])
+    assert result.exit_code == 1 and "no text files" in result.stderr
+
+
+def test_bad_model_is_one_line_error(tmp_path):
+    result = runner.invoke(app, ["score", str(SEEDS), "--model", str(tmp_path)])
+    assert result.exit_code == 2
+    assert result.stderr.count("\n") == 1 and "framing.json" in result.stderr
+
+
+def test_evaluate_json_on_dev_with_the_toy_model(toy_baseline_dir, data_dir):
+    result = runner.invoke(app, ["evaluate", str(toy_baseline_dir), "--split", "dev", "--json",
+                                 "--data-dir", str(data_dir)])
+    assert result.exit_code == 0, result.output
+    obj = json.loads(result.stdout)
+    assert {"split", "micro_f1", "macro_f1", "any_technique_f1", "per_label"} <= set(obj)
+    assert obj["split"] == "dev" and obj["source"] == "ptc"
+    assert set(obj["per_label"]["doubt"]) == {"precision", "recall", "f1", "support"}
+    assert obj["per_label"]["doubt"]["support"] > 0
+
+
+def test_data_stats_lists_splits_and_sources(data_dir):
+    result = runner.invoke(app, ["data", "stats", "--data-dir", str(data_dir), "--json"])
+    assert result.exit_code == 0, result.output
+    groups = json.loads(result.stdout)["groups"]
+    pairs = {(g["split"], g["source"]) for g in groups}
+    assert {("train", "ptc"), ("dev", "ptc"), ("test", "semeval2023"), ("test", "memes")} <= pairs
+    ptc_train = next(g for g in groups if (g["split"], g["source"]) == ("train", "ptc"))
+    assert "anti-hegemony" not in ptc_train["positives"]  # PTC does not annotate frames
+    assert ptc_train["positives"]["loaded-language"] > 1000
+
+
+def test_missing_data_dir_is_one_line_error(tmp_path):
+    result = runner.invoke(app, ["data", "stats", "--data-dir", str(tmp_path / "none")])
+    assert result.exit_code == 2 and "Can't find the data directory" in result.stderr

@@ -1,0 +1,38 @@
+import numpy as np
+import pytest
+
+from framing.metrics import best_threshold, report
+
+
+def test_masked_cells_are_neither_positive_nor_negative():
+    y = np.array([[1, 0], [0, 1], [0, 0]])
+    p = np.array([[1, 1], [0, 1], [0, 1]])
+    m = np.array([[1, 0], [1, 1], [1, 0]])  # column 1 annotated only in row 1
+    r = report(y, p, m, ["a", "b"])
+    assert r["per_label"]["b"] == {"precision": 1.0, "recall": 1.0, "f1": 1.0, "support": 1}
+    assert r["per_label"]["a"]["f1"] == 1.0
+    assert r["micro_f1"] == 1.0
+
+
+def test_any_technique_uses_the_models_own_decision_when_given():
+    y = np.array([[1, 0], [0, 0], [0, 1]])
+    p = np.array([[0, 0], [0, 0], [0, 1]])
+    m = np.ones_like(y)
+    union = report(y, p, m, ["a", "b"], [0, 1])["any_technique_f1"]
+    assert union == pytest.approx(2 / 3)
+    gate = report(y, p, m, ["a", "b"], [0, 1], any_pred=np.array([1, 0, 1]))["any_technique_f1"]
+    assert gate == 1.0
+
+
+def test_macro_averages_only_labels_with_support():
+    y = np.array([[1, 0], [0, 0]])
+    p = np.array([[1, 1], [0, 0]])
+    r = report(y, p, np.ones_like(y), ["a", "b"])
+    assert r["macro_f1"] == 1.0 and r["per_label"]["b"]["support"] == 0
+
+
+def test_best_threshold_separates_classes():
+    scores = np.array([0.9, 0.8, 0.3, 0.2])
+    t = best_threshold(np.array([1, 1, 0, 0]), scores)
+    assert 0.3 < t < 0.8
+    assert best_threshold(np.array([0, 0]), np.array([0.1, 0.2])) == 0.5

@@ -1,0 +1,99 @@
+import json
+
+import numpy as np
+import pytest
+
+from framing import Classifier
+from framing.errors import ModelLoadError
+from tests.conftest import TOY
+
+TEXTS = [t for t, _ in TOY[:10]] + ["one", "the " * 100 + "end", "why ?"]
+
+
+def test_training_steps_ran_and_saved_format_is_complete(tiny_transformer_dir):
+    names = {p.name for p in tiny_transformer_dir.iterdir()}
+    assert {"config.json", "model.safetensors", "tokenizer.json", "framing.json", "README.md"} <= names
+    config = json.loads((tiny_transformer_dir / "config.json").read_text())
+    assert config["problem_type"] == "multi_label_classification"
+    assert config["id2label"]["4"] == "any-technique" and config["label2id"]["doubt"] == 2
+    manifest = json.loads((tiny_transformer_dir / "framing.json").read_text())
+    assert manifest["training"]["steps"] == 2
+
+
+def test_round_trip_and_order_restoration(tiny_transformer_dir):
+    clf = Classifier.load(tiny_transformer_dir, device="cpu", precision="fp32")
+    probs = clf.predict_proba(TEXTS)
+    assert probs.shape == (len(TEXTS), 4)
+    one_by_one = np.vstack([clf.predict_proba([t]) for t in TEXTS])
+    assert np.allclose(probs, one_by_one, atol=1e-5)  # batching and sorting don't change results
+    assert np.allclose(clf.predict_proba(TEXTS[::-1])[::-1], probs, atol=1e-5)
+
+
+def test_token_budget_batches_cover_every_input_once(tiny_transformer_dir):
+    clf = Classifier.load(tiny_transformer_dir, device="cpu", precision="fp32")
+    backend = clf.backend
+    backend.max_tokens = 64
+    lengths = [3, 30, 7, 12, 30, 5, 1, 64]
+    batches = backend.batches(lengths)
+    seen = np.concatenate(batches)
+    assert sorted(seen.tolist()) == list(range(len(lengths)))
+    for b in batches:
+        assert len(b) == 1 or max(lengths[i] for i in b) * len(b) <= 64
+
+
+def test_overlong_inputs_are_truncated_and_counted(tiny_transformer_dir):
+    clf = Classifier.load(tiny_transformer_dir, device="cpu", precision="fp32")
+    clf.predict_proba(["the " * 100 + "end", "short one"])
+    assert clf.truncated_count == 1
+
+
+def test_fast_path_agrees_with_fp32(tiny_transformer_dir):
+    fp32 = Classifier.load(tiny_transformer_dir, device="cpu", precision="fp32").predict_proba(TEXTS)
+    fast = Classifier.load(tiny_transformer_dir, device="cpu", precision="bf16").predict_proba(TEXTS)
+    assert np.abs(fast - fp32).max() < 0.02
+
+
+def test_loads_with_plain_transformers_pipeline(tiny_transformer_dir):
+    from transformers import pipeline
+
+    clf = Classifier.load(tiny_transformer_dir, device="cpu", precision="fp32")
+    pipe = pipeline("text-classification", model=str(tiny_transformer_dir), top_k=None, device="cpu")
+    out = pipe(TEXTS[:3])
+    for row, ours in zip(out, clf.predict_proba(TEXTS[:3])):
+        scores = {d["label"]: d["score"] for d in row}
+        assert np.allclose([scores[label] for label in clf.labels], ours, atol=1e-4)
+
+
+def test_unknown_device_and_precision_are_clear_errors(tiny_transformer_dir):
+    with pytest.raises(ModelLoadError, match="precision"):
+        Classifier.load(tiny_transformer_dir, precision="int4")
+    with pytest.raises(ModelLoadError, match="device"):
+        Classifier.load(tiny_transformer_dir, device="tpu")
+
+
+def test_inconsistent_config_is_caught(tiny_transformer_dir, tmp_path):
+    import shutil
+
+    dst = tmp_path / "m"
+    shutil.copytree(tiny_transformer_dir, dst)
+    manifest = json.loads((dst / "framing.json").read_text())
+    manifest["labels"] = manifest["labels"][:3]
+    manifest["outputs"] = manifest["labels"] + ["any-technique"]
+    (dst / "framing.json").write_text(json.dumps(manifest))
+    with pytest.raises(ModelLoadError, match="outputs"):
+        Classifier.load(dst, device="cpu")
+
+
+@pytest.mark.gpu
+def test_cuda_fp16_matches_cpu(tiny_transformer_dir):
+    cpu = Classifier.load(tiny_transformer_dir, device="cpu", precision="fp32").predict_proba(TEXTS)
+    gpu = Classifier.load(tiny_transformer_dir, device="cuda", precision="auto")
+    assert gpu.backend.precision == "fp16"
+    assert np.abs(gpu.predict_proba(TEXTS) - cpu).max() < 0.01
+
+
+def test_score_documents_with_transformer(tiny_transformer_dir):
+    clf = Classifier.load(tiny_transformer_dir, device="cpu")
+    [doc] = clf.score_documents([("d", "The committee met on Tuesday. Why should anyone believe experts now?\n\nLeave a Reply")])
+    assert [r["skipped"] for r in doc.sentences] == [None, None, "comment-form"]
+    assert isinstance(doc.sentences[0]["any_technique"], bool)
