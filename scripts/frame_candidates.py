@@ -135,3 +135,8 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+
+# Round 3 (done by hand after round 2, to find every praise-of-partnership positive): every
+# sentence of all sources matching a broad bilateral-praise pattern (Russia/China pairs,
+# friendship, partnership, brotherly, "best in history", bilateral ties) that was not yet
+# annotated: 7 sentences, judged and appended to frames.tsv.

@@ -1,0 +1,64 @@
+"""Throughput benchmark on real PTC dev sentences, all engines in one run:
+(a) plain transformers pipeline with default settings, (b) our engine in fp32, (c) our fast path.
+Reports sentences/s, speed-up over (a), label agreement with (a) and (b), and dev macro-F1."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from .metrics import report
+
+
+def _pipeline_probs(model_dir, texts: list[str], labels: list[str]) -> np.ndarray:
+    from transformers import pipeline
+
+    pipe = pipeline("text-classification", model=str(model_dir), top_k=None, device="cpu")
+    out = pipe(texts)
+    return np.array([[{d["label"]: d["score"] for d in row}[label] for label in labels] for row in out], np.float32)
+
+
+def run_bench(model_dir, data_dir=None, limit: int = 0, engines=("pipeline", "fp32", "fast"), device: str = "cpu",
+              log=print) -> dict:
+    from .dataset import load_dataset_dict
+    from .evaluate import _aligned
+    from .inference import Classifier
+
+    dd = load_dataset_dict(data_dir)
+    dev = dd["dev"].filter(lambda r: r["source"] == "ptc")
+    if limit:
+        dev = dev.select(range(min(limit, len(dev))))
+    rows = dev[:]
+    texts = rows["text"]
+    results, decisions = {}, {}
+    for engine in engines:
+        if engine == "pipeline":
+            clf = Classifier.load(model_dir, device="cpu", precision="fp32")
+            t0 = time.perf_counter()
+            probs = _pipeline_probs(model_dir, texts, clf.labels)
+        else:
+            precision = "fp32" if engine == "fp32" else "auto"
+            clf = Classifier.load(model_dir, device=device, precision=precision)
+            clf.predict_proba(texts[:64])  # warm-up, as a long-running batch job would be
+            t0 = time.perf_counter()
+            probs = clf.predict_proba(texts)
+        seconds = time.perf_counter() - t0
+        pred = clf.decide(probs)
+        y, m = _aligned(rows, clf.labels)
+        metrics = report(y, pred, m, clf.labels)
+        decisions[engine] = pred
+        results[engine] = {
+            "precision": getattr(clf.backend, "precision", "fp32") if engine != "pipeline" else "fp32 (pipeline)",
+            "sentences": len(texts), "seconds": round(seconds, 2), "sent_per_s": round(len(texts) / seconds, 1),
+            "dev_macro_f1": round(metrics["macro_f1"], 4), "dev_micro_f1": round(metrics["micro_f1"], 4),
+        }
+        log(f"{engine}: {results[engine]}")
+    base = results.get("pipeline", {}).get("sent_per_s")
+    for engine, r in results.items():
+        if base:
+            r["speedup_vs_pipeline"] = round(r["sent_per_s"] / base, 2)
+        for ref in ("pipeline", "fp32"):
+            if ref in decisions and ref != engine:
+                r[f"agreement_with_{ref}"] = round(float((decisions[engine] == decisions[ref]).all(axis=1).mean()), 4)
+    return {"model": str(model_dir), "device": device, "engines": results}

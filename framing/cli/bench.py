@@ -1,0 +1,26 @@
+from __future__ import annotations
+
+import json
+
+import typer
+
+from ._app import DATA_DIR_HELP, app, friendly_errors
+
+
+@app.command("bench")
+@friendly_errors
+def bench_cmd(
+    model: str = typer.Argument(None, help="Transformer model folder (default: the shipped model)."),
+    data_dir: str = typer.Option(None, "--data-dir", help=DATA_DIR_HELP),
+    limit: int = typer.Option(0, "--limit", help="Use only the first N PTC dev sentences (0 = all 3,266)."),
+    device: str = typer.Option("cpu", "--device", help="Device for our engines (the pipeline runs on CPU)."),
+    skip_pipeline: bool = typer.Option(False, "--skip-pipeline", help="Leave out the slow plain pipeline."),
+) -> None:
+    """Sentences/s of the plain transformers pipeline vs our fp32 engine vs our fast path."""
+    from ..bench import run_bench
+    from ..paths import default_model_dir
+
+    engines = ("fp32", "fast") if skip_pipeline else ("pipeline", "fp32", "fast")
+    result = run_bench(model or default_model_dir(), data_dir, limit, engines, device,
+                       log=lambda line: typer.echo(line, err=True))
+    typer.echo(json.dumps(result, indent=2))

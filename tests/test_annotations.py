@@ -1,0 +1,58 @@
+from collections import Counter, defaultdict
+
+import pytest
+
+from framing.agreement import agreement
+from framing.annotations import FRAMES_FILE, SECOND_PASS_FILE, load_frame_rows, read_tsv
+from framing.errors import AnnotationError
+
+
+def test_every_annotation_resolves_to_its_text(data_dir):
+    rows = load_frame_rows(data_dir)  # raises AnnotationError on any offset/hash mismatch
+    assert len(rows) == len(read_tsv(FRAMES_FILE))
+    assert all(row["text"].strip() for _, row in rows)
+
+
+def test_counts_stated_in_the_issue():
+    recs = read_tsv(FRAMES_FILE)
+    real = [r for r in recs if r["source"] != "synthetic"]
+    assert len(real) >= 2000
+    positives = Counter(label for r in real for label in r["frames"].split(",") if label != "none")
+    assert positives["anti-hegemony"] >= 150 and positives["discrediting-the-west"] >= 150
+    assert sum(r["frames"] == "none" for r in real) >= 800
+    assert sum(r["split"] == "test" for r in real) >= 400
+    assert len(read_tsv(SECOND_PASS_FILE)) >= 300
+
+
+def test_splits_do_not_share_documents_and_respect_the_protocol():
+    splits = defaultdict(set)
+    for r in read_tsv(FRAMES_FILE):
+        splits[(r["source"], r["doc_id"])].add(r["split"])
+        if r["source"] in ("seeds", "ptc-test"):
+            assert r["split"] == "test"
+        if r["source"] == "synthetic":
+            assert r["split"] == "train"
+    shared = {doc: s for doc, s in splits.items() if len(s) > 1}
+    assert not shared
+
+
+def test_seed_sentences_carry_both_families():
+    seeds = [r for r in read_tsv(FRAMES_FILE) if r["source"] == "seeds"]
+    assert len(seeds) >= 100 and all(r["techniques"] for r in seeds)
+
+
+def test_agreement_is_computed_per_frame():
+    result = agreement()
+    assert result["sentences"] >= 300
+    assert set(result["frames"]) == {"anti-hegemony", "discrediting-the-west", "praise-of-partnership"}
+
+
+def test_moved_offset_fails_loudly(data_dir, tmp_path):
+    lines = FRAMES_FILE.read_text(encoding="utf-8").splitlines()
+    header = [x for x in lines if x.startswith("source\t")]
+    row = next(x for x in lines if x.startswith("euvsdisinfo\t")).split("\t")
+    row[3] = str(int(row[3]) - 1)  # the end offset no longer matches the judged text
+    broken = tmp_path / "frames.tsv"
+    broken.write_text("\n".join(header + ["\t".join(row)]) + "\n", encoding="utf-8")
+    with pytest.raises(AnnotationError, match="no longer matches"):
+        load_frame_rows(data_dir, broken)
