@@ -27,6 +27,49 @@ class ScoredDocument:
         return {"doc": self.doc, "sentences": self.sentences}
 
 
+class BlendBackend:
+    """A transformer whose outputs are averaged with a second saved model's (the TF-IDF baseline,
+    kept in a subfolder): `(1 - w) * primary + w * secondary`, per output name. The blend was
+    chosen on dev because the baseline's lexical cues help the rare techniques the small
+    encoder misses."""
+
+    def __init__(self, primary, secondary, weight: float, outputs: list[str], secondary_outputs: list[str]):
+        self.primary, self.secondary, self.weight = primary, secondary, float(weight)
+        self.columns = [(j, secondary_outputs.index(name)) for j, name in enumerate(outputs) if name in secondary_outputs]
+
+    @classmethod
+    def load(cls, path: Path, manifest: dict, primary) -> BlendBackend:
+        from .errors import ModelLoadError
+        from .models.baseline import BaselineModel
+
+        blend = manifest["blend"]
+        sub = Path(path) / str(blend.get("path", ""))
+        sub_manifest = read_manifest(sub)
+        if sub_manifest["model_type"] != "baseline":
+            raise ModelLoadError(f"{path}: blend member {sub.name} must be a baseline model")
+        weight = blend.get("weight")
+        if not isinstance(weight, (int, float)) or not 0 <= weight <= 1:
+            raise ModelLoadError(f"{path}: blend.weight must be a number in [0, 1], got {weight!r}")
+        sub_outputs = sub_manifest.get("outputs", sub_manifest["labels"])
+        secondary = BaselineModel.load(sub, sub_outputs)
+        return cls(primary, secondary, weight, manifest.get("outputs", manifest["labels"]), sub_outputs)
+
+    @property
+    def precision(self) -> str:
+        return self.primary.precision
+
+    @property
+    def truncated(self) -> int:
+        return self.primary.truncated
+
+    def predict_proba(self, texts: list[str]) -> np.ndarray:
+        out = np.asarray(self.primary.predict_proba(texts), dtype=np.float32)
+        other = self.secondary.predict_proba(texts)
+        for j, k in self.columns:
+            out[:, j] = (1 - self.weight) * out[:, j] + self.weight * other[:, k]
+        return out
+
+
 class Classifier:
     def __init__(self, backend, manifest: dict, path: Path):
         self.backend = backend
@@ -52,6 +95,8 @@ class Classifier:
             from .models.transformer_backend import TransformerBackend
 
             backend = TransformerBackend.load(path, manifest, device=device, precision=precision)
+        if manifest.get("blend"):
+            backend = BlendBackend.load(path, manifest, backend)
         return cls(backend, manifest, path)
 
     @property

@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 import shutil
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
 
 from .evaluate import evaluate_rows, unit_probabilities
 from .manifest import make_manifest, write_manifest
-from .metrics import best_threshold
+from .metrics import best_threshold, joint_thresholds
 from .taxonomy import load_taxonomy
 
 
-def tune_thresholds(clf, rows, probs: np.ndarray) -> tuple[dict[str, float], dict]:
-    """Per label, the threshold that maximises F1 on the annotated dev rows; likewise for the
-    dedicated any-technique head when the model has one."""
+def tune_thresholds(clf, rows, probs: np.ndarray, objective: str = "label-f1") -> tuple[dict[str, float], dict]:
+    """Per label, the threshold that maximises F1 on the annotated dev rows ("label-f1"), or
+    those refined jointly for micro + macro F1 ("joint"); the dedicated any-technique head gets
+    its F1-optimal threshold."""
     from .evaluate import _aligned
 
     y, m = _aligned(rows, clf.labels)
@@ -24,6 +26,10 @@ def tune_thresholds(clf, rows, probs: np.ndarray) -> tuple[dict[str, float], dic
     news = np.asarray([source != "memes" for source in rows["source"]])
     y, m, probs = y[news], m[news], probs[news]
     thresholds = {label: best_threshold(y[m[:, j], j], probs[m[:, j], j]) for j, label in enumerate(clf.labels)}
+    if objective == "joint":
+        start = np.array([thresholds[label] for label in clf.labels])
+        tuned = joint_thresholds(y, probs[:, : len(clf.labels)], m, start)
+        thresholds = {label: float(t) for label, t in zip(clf.labels, tuned)}
     gate = {"mode": "union"}
     if "any-technique" in clf.outputs:
         tech = technique_columns(clf.labels)
@@ -61,33 +67,36 @@ def finish(model_dir: Path, clf, dd, manifest_args: dict) -> dict:
     return metrics
 
 
-def train_baseline(out: str | Path, data_dir=None, settings=None, with_memes: bool = True) -> dict:
+def training_rows(dd, with_synthetic: bool = True):
+    """The train split, optionally without the team-written synthetic frame sentences."""
+    train = dd["train"]
+    if not with_synthetic:
+        train = train.filter(lambda r: r["source"] != "frames:synthetic")
+    return train
+
+
+def train_baseline(out: str | Path, data_dir=None, settings=None, with_memes: bool = True,
+                   with_synthetic: bool = True) -> dict:
     from .dataset import load_dataset_dict
     from .inference import Classifier
-    from .manifest import MANIFEST_NAME
     from .models.baseline import BaselineModel, BaselineSettings
 
     settings = settings or BaselineSettings()
     dd = load_dataset_dict(data_dir, with_memes=with_memes)
     labels = _trainable_labels(dd["train"])
-    train = dd["train"][:]
-    y, m = (np.asarray(train[k], dtype=bool)[:, [load_taxonomy().ids.index(x) for x in labels]]
-            for k in ("labels", "mask"))
+    train = training_rows(dd, with_synthetic)[:]
+    y, m = _matrices(train, labels)
     y, m, outputs = with_any_head(labels, y, m)
     model = BaselineModel(outputs, settings).fit(train["text"], y, m)
     out = Path(out)
     if out.exists():
         shutil.rmtree(out)
     model.save(out)
-    from dataclasses import asdict
-
     args = dict(model_type="baseline", labels=labels, outputs=outputs, data_fingerprint=dd.fingerprint_,
-                settings={**asdict(settings), "with_memes": with_memes})
+                settings={**asdict(settings), "with_memes": with_memes, "with_synthetic": with_synthetic})
     clf = Classifier(model, {"labels": labels, "outputs": outputs, "thresholds": dict.fromkeys(labels, 0.5),
                              "model_type": "baseline"}, out)
-    metrics = finish(out, clf, dd, args)
-    assert (out / MANIFEST_NAME).exists()
-    return metrics
+    return finish(out, clf, dd, args)
 
 
 def with_any_head(labels: list[str], y: np.ndarray, m: np.ndarray):
@@ -131,10 +140,7 @@ def train_transformer(out: str | Path, data_dir=None, settings=None, with_memes:
 
     settings = settings or TransformerSettings()
     dd = load_dataset_dict(data_dir, with_memes=with_memes)
-    train = dd["train"]
-    if not with_synthetic:
-        train = train.filter(lambda r: r["source"] != "frames:synthetic")
-    train = train.shuffle(seed=settings.seed)
+    train = training_rows(dd, with_synthetic).shuffle(seed=settings.seed)
     if settings.limit:
         train = train.select(range(min(settings.limit, len(train))))
     labels = _trainable_labels(dd["train"])
@@ -168,3 +174,79 @@ def train_transformer(out: str | Path, data_dir=None, settings=None, with_memes:
 
     write_model_card(out)
     return metrics
+
+
+def blend_selection_score(result: dict) -> float:
+    """Dev criterion for choosing the blend weight and threshold objective: the mean of the PTC
+    headline aggregates (micro, macro, any-technique F1), with the frames' macro-F1 when present."""
+    ptc = result["sets"]["ptc"]
+    scores = [ptc["micro_f1"], ptc["macro_f1"], ptc["any_technique_f1"]]
+    if "frames" in result["sets"]:
+        scores.append(result["sets"]["frames"]["macro_f1"])
+    return float(np.mean(scores))
+
+
+def _aligned_outputs(src: np.ndarray, src_names: list[str], names: list[str]) -> np.ndarray:
+    out = np.full((len(src), len(names)), np.nan, dtype=np.float32)
+    for j, name in enumerate(names):
+        if name in src_names:
+            out[:, j] = src[:, src_names.index(name)]
+    return out
+
+
+def blend_models(transformer_dir, baseline_dir, out, data_dir=None, weights=(0.0, 0.2, 0.3, 0.4, 0.5, 0.6),
+                 objectives=("label-f1", "joint"), log=print) -> dict:
+    """Ship a transformer blended with the baseline: weight and threshold objective chosen on dev."""
+    import json
+
+    from .dataset import load_dataset_dict
+    from .inference import Classifier
+    from .manifest import MANIFEST_NAME
+
+    transformer_dir, baseline_dir, out = Path(transformer_dir), Path(baseline_dir), Path(out)
+    tf = Classifier.load(transformer_dir, device="cpu", precision="fp32")
+    bl = Classifier.load(baseline_dir)
+    dd = load_dataset_dict(data_dir)
+    rows = {split: dd[split][:] for split in ("dev", "test")}
+    outs = {}
+    for split, r in rows.items():
+        a = unit_probabilities(tf, r)
+        b = _aligned_outputs(unit_probabilities(bl, r), bl.outputs, tf.outputs)
+        outs[split] = (a, b)
+
+    def blended(split, w):
+        a, b = outs[split]
+        return np.where(np.isnan(b), a, (1 - w) * a + w * np.nan_to_num(b)).astype(np.float32)
+
+    best = None
+    for w in weights:
+        for objective in objectives:
+            probs = blended("dev", w)
+            thresholds, gate = tune_thresholds(tf, rows["dev"], probs, objective)
+            stub = {**tf.manifest, "thresholds": thresholds, "any_technique": gate}
+            result = evaluate_rows(Classifier(tf.backend, stub, out), rows["dev"], "dev", probs)
+            score = blend_selection_score(result)
+            log(json.dumps({"weight": w, "objective": objective, "dev_score": round(score, 4),
+                            **{k: round(result[k], 4) for k in ("micro_f1", "macro_f1", "any_technique_f1")}}))
+            if best is None or score > best[0]:
+                best = (score, w, objective, thresholds, gate, result)
+    score, w, objective, thresholds, gate, dev_result = best
+    if out.exists():
+        shutil.rmtree(out)
+    shutil.copytree(transformer_dir, out)
+    manifest = json.loads((out / MANIFEST_NAME).read_text())
+    if w > 0:
+        shutil.copytree(baseline_dir, out / "baseline")
+        manifest["blend"] = {"path": "baseline", "weight": w, "baseline_fingerprint": bl.manifest["data_fingerprint"]}
+    manifest.update(thresholds=thresholds, any_technique=gate,
+                    selection={"weight": w, "threshold_objective": objective, "dev_score": round(score, 4),
+                               "criterion": "mean of PTC dev micro, macro, any-technique F1 and frames dev macro-F1"})
+    stub = {**tf.manifest, "thresholds": thresholds, "any_technique": gate}
+    test_result = evaluate_rows(Classifier(tf.backend, stub, out), rows["test"], "test", blended("test", w))
+    manifest["metrics"] = {"dev": _summary(dev_result), "test": _summary(test_result)}
+    (out / MANIFEST_NAME).write_text(json.dumps(manifest, indent=2) + "\n")
+    from .model_card import write_model_card
+
+    write_model_card(out)
+    Classifier.load(out)  # the shipped folder must validate
+    return manifest["metrics"]

@@ -28,6 +28,7 @@ def train_cmd(
     max_steps: int = typer.Option(0, "--max-steps", help="Transformer: stop after N steps (0 = no limit)."),
     limit: int = typer.Option(0, "--limit", help="Use only N training rows (quick runs; 0 = all)."),
     eval_every: int = typer.Option(0, "--eval-every", help="Transformer: dev evaluation every N steps (0 = per epoch)."),
+    max_pos_weight: float = typer.Option(10.0, "--max-pos-weight", help="Transformer: cap on per-label positive weights."),
     seed: int = typer.Option(13, "--seed", help="Random seed."),
     device: str = typer.Option("auto", "--device", help="auto, cpu or cuda[:N]."),
 ) -> None:
@@ -37,16 +38,32 @@ def train_cmd(
 
     target = out or str(MODELS_DIR / model.value)
     if model is ModelKind.baseline:
-        metrics = train_baseline(target, data_dir, with_memes=not no_memes)
+        metrics = train_baseline(target, data_dir, with_memes=not no_memes, with_synthetic=not no_synthetic)
     else:
         from ..models.transformer import TransformerSettings
 
         try:
             settings = TransformerSettings(base=base, epochs=epochs, batch_size=batch_size, lr=lr, max_steps=max_steps,
-                                           limit=limit, eval_every=eval_every, seed=seed, device=device)
+                                           limit=limit, eval_every=eval_every, seed=seed, device=device,
+                                           max_pos_weight=max_pos_weight)
         except ValueError as exc:
             raise typer.BadParameter(str(exc)) from None
         metrics = train_transformer(target, data_dir, settings, with_memes=not no_memes,
                                     with_synthetic=not no_synthetic, log=lambda line: typer.echo(line, err=True))
     typer.echo(json.dumps(metrics, indent=2))
     typer.echo(f"saved to {target}")
+
+
+@app.command("blend")
+@friendly_errors
+def blend_cmd(
+    transformer: str = typer.Argument(..., help="A trained transformer model folder."),
+    baseline: str = typer.Argument(..., help="A trained baseline model folder."),
+    out: str = typer.Option(..., "--out", help="Output folder for the blended model."),
+    data_dir: str = typer.Option(None, "--data-dir", help=DATA_DIR_HELP),
+) -> None:
+    """Blend a transformer with the baseline; weight and threshold objective are chosen on dev."""
+    from ..training import blend_models
+
+    metrics = blend_models(transformer, baseline, out, data_dir, log=lambda line: typer.echo(line, err=True))
+    typer.echo(json.dumps(metrics, indent=2))
