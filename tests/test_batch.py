@@ -92,7 +92,8 @@ def test_identical_sentences_are_scored_once(toy_baseline_dir, tmp_path):
     feed = tmp_path / "f.jsonl"
     with open(feed, "w") as f:
         for i in range(10):
-            f.write(json.dumps({"id": f"a{i}", "text": f"Article number {i} is here. Subscribe to our great newsletter now."}) + "\n")
+            text = f"Article number {i} is here. Subscribe to our great newsletter now."
+            f.write(json.dumps({"id": f"a{i}", "text": text}) + "\n")
     run(clf, [str(feed)], tmp_path / "o.jsonl", progress=False, chunk=4)
     sent = [t for c in calls for t in c]
     assert sent.count("Subscribe to our great newsletter now.") == 1
@@ -132,7 +133,8 @@ def test_kill_9_then_resume_gives_every_id_exactly_once(toy_baseline_dir, tmp_pa
     n = 3000
     with open(feed, "w") as f:
         for i in range(n):
-            f.write(json.dumps({"id": f"a{i}", "text": f"Sentence {i} about the budget. The corrupt elite lied {i} times!"}) + "\n")
+            text = f"Sentence {i} about the budget. The corrupt elite lied {i} times!"
+            f.write(json.dumps({"id": f"a{i}", "text": text}) + "\n")
     out = tmp_path / "out.jsonl"
     cmd = [sys.executable, "-m", "framing", "batch", str(feed), "--out", str(out), "--model", str(toy_baseline_dir),
            "--batch-size", "8", "--quiet"]
