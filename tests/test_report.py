@@ -31,7 +31,8 @@ def _records(path):
     ]
     recs = [
         {"id": "d1", "title": "<b>bold title</b>", "status": "scored", "propaganda_index": 50.0, "sentences": sentences,
-         "aggregates": {"loaded-language": {"share": 1.0, "count": 1, "max": 0.9}, "doubt": {"share": 0, "count": 0, "max": 0.1}}},
+         "aggregates": {"loaded-language": {"share": 1.0, "count": 1, "max": 0.9},
+                        "doubt": {"share": 0, "count": 0, "max": 0.1}}},
         {"id": "d2", "status": "error", "error": "invalid JSON <here>"},
     ]
     path.write_text("\n".join(json.dumps(r) for r in recs) + "\n")
