@@ -36,3 +36,25 @@ def test_best_threshold_separates_classes():
     t = best_threshold(np.array([1, 1, 0, 0]), scores)
     assert 0.3 < t < 0.8
     assert best_threshold(np.array([0, 0]), np.array([0.1, 0.2])) == 0.5
+
+
+def test_joint_thresholds_switch_off_a_label_that_only_adds_noise():
+    from framing.metrics import joint_thresholds, report
+
+    rng = np.random.default_rng(0)
+    n = 400
+    good = rng.random(n) < 0.3
+    # label b: the model ranks its 10 positives lowest, so its F1-optimal threshold is "everything"
+    noisy = np.zeros(n, bool)
+    noisy[:10] = True
+    b_scores = np.where(noisy, 0.05, rng.uniform(0.1, 0.9, n))
+    scores = np.c_[np.where(good, 0.8, 0.2) + rng.normal(0, 0.05, n), b_scores]
+    y = np.c_[good, noisy]
+    m = np.ones_like(y)
+    start = np.array([best_threshold(y[:, j], scores[:, j]) for j in range(2)])
+    tuned = joint_thresholds(y, scores, m, start)
+    before = report(y, scores >= start, m, ["a", "b"])
+    after = report(y, scores >= tuned, m, ["a", "b"])
+    assert after["micro_f1"] + after["macro_f1"] >= before["micro_f1"] + before["macro_f1"]
+    assert after["micro_f1"] > before["micro_f1"]
+    assert 0 < tuned.max() < 1

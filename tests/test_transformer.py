@@ -97,3 +97,23 @@ def test_score_documents_with_transformer(tiny_transformer_dir):
     [doc] = clf.score_documents([("d", "The committee met on Tuesday. Why should anyone believe experts now?\n\nLeave a Reply")])
     assert [r["skipped"] for r in doc.sentences] == [None, None, "comment-form"]
     assert isinstance(doc.sentences[0]["any_technique"], bool)
+
+
+def test_blend_with_baseline_averages_outputs(tiny_transformer_dir, toy_baseline_dir, tmp_path):
+    import shutil
+
+    dst = tmp_path / "blend"
+    shutil.copytree(tiny_transformer_dir, dst)
+    shutil.copytree(toy_baseline_dir, dst / "baseline")
+    manifest = json.loads((dst / "framing.json").read_text())
+    manifest["blend"] = {"path": "baseline", "weight": 0.25}
+    (dst / "framing.json").write_text(json.dumps(manifest))
+    tf = Classifier.load(tiny_transformer_dir, device="cpu", precision="fp32").predict_outputs(TEXTS)
+    bl = Classifier.load(toy_baseline_dir).predict_outputs(TEXTS)
+    blended = Classifier.load(dst, device="cpu", precision="fp32").predict_outputs(TEXTS)
+    assert np.allclose(blended[:, :4], 0.75 * tf[:, :4] + 0.25 * bl, atol=1e-5)
+    assert np.allclose(blended[:, 4], tf[:, 4], atol=1e-6)  # the toy baseline has no any-technique head
+    manifest["blend"]["weight"] = 3
+    (dst / "framing.json").write_text(json.dumps(manifest))
+    with pytest.raises(ModelLoadError, match="weight"):
+        Classifier.load(dst, device="cpu")
