@@ -160,6 +160,7 @@ def iter_warc(path: Path) -> Iterator[FeedItem]:
     from warcio.archiveiterator import ArchiveIterator
     from warcio.exceptions import ArchiveLoadFailed
 
+    n = 0
     with open(path, "rb") as handle:
         try:
             for n, record in enumerate(ArchiveIterator(handle), 1):
@@ -181,8 +182,11 @@ def iter_warc(path: Path) -> Iterator[FeedItem]:
                     yield FeedItem(id=item_id, source=str(path), url=url, error=f"undecodable body (charset {charset})")
                     continue
                 yield FeedItem(id=item_id, source=str(path), url=url, html=html)
-        except ArchiveLoadFailed as exc:
+        except (ArchiveLoadFailed, EOFError, OSError) as exc:
             yield FeedItem(id=path.name, source=str(path), error=f"not a readable WARC file ({exc})")
+            return
+    if n == 0 and path.stat().st_size:
+        yield FeedItem(id=path.name, source=str(path), error="not a readable WARC file (no records found)")
 
 
 def iter_inputs(paths: list[str | Path]) -> Iterator[FeedItem]:
