@@ -61,9 +61,11 @@ def evaluate_rows(clf, rows, split: str, probs: np.ndarray | None = None) -> dic
     tech_cols = [j for j, label in enumerate(clf.labels) if tax.family_of(label) == "technique"]
     sources = np.asarray(rows["source"])
     sets = {}
+    frame_only = np.array([tax.family_of(label) == "frame" for label in clf.labels])
     for name, members in set_names(list(sources)).items():
         sel = np.isin(sources, members)
-        sets[name] = report(y[sel], pred[sel], m[sel], clf.labels, tech_cols, any_pred[sel])
+        mask = m[sel] & frame_only if name == "frames" else m[sel]  # "frames" scores the frame labels only
+        sets[name] = report(y[sel], pred[sel], mask, clf.labels, tech_cols, any_pred[sel])
     primary = PRIMARY[split]
     head = sets.get(primary, {"micro_f1": 0.0, "macro_f1": 0.0, "any_technique_f1": 0.0, "per_label": {}, "rows": 0})
     return {

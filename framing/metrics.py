@@ -76,15 +76,16 @@ def _counts(y: np.ndarray, scores: np.ndarray, t: float) -> np.ndarray:
     return np.array([(y & p).sum(), (~y & p).sum(), (y & ~p).sum()])
 
 
-def _joint_objective(counts: np.ndarray, has_support: np.ndarray) -> float:
+def _joint_objective(counts: np.ndarray, has_support: np.ndarray, macro_weight: float = 1.0) -> float:
     tp, fp, fn = counts.sum(axis=0)
     micro = 2 * tp / max(2 * tp + fp + fn, 1)
     f1 = 2 * counts[:, 0] / np.maximum(2 * counts[:, 0] + counts[:, 1] + counts[:, 2], 1)
-    return micro + (f1[has_support].mean() if has_support.any() else 0.0)
+    return micro + macro_weight * (f1[has_support].mean() if has_support.any() else 0.0)
 
 
-def joint_thresholds(y: np.ndarray, scores: np.ndarray, mask: np.ndarray, start: np.ndarray, rounds: int = 3) -> np.ndarray:
-    """Per-label thresholds by coordinate ascent on micro-F1 + macro-F1 (masked cells only).
+def joint_thresholds(y: np.ndarray, scores: np.ndarray, mask: np.ndarray, start: np.ndarray, rounds: int = 3,
+                     macro_weight: float = 1.0) -> np.ndarray:
+    """Per-label thresholds by coordinate ascent on micro-F1 + macro_weight * macro-F1 (masked cells only).
 
     Per-label F1-optimal thresholds let a label the model barely knows fire on hundreds of
     sentences for a handful of hits (F1 0.02): good for nobody, fatal for micro-F1. This search
@@ -101,10 +102,10 @@ def joint_thresholds(y: np.ndarray, scores: np.ndarray, mask: np.ndarray, start:
     for _ in range(rounds):
         changed = False
         for j, (t, s) in enumerate(cols):
-            best, best_t, best_c = _joint_objective(counts, has_support), th[j], counts[j].copy()
+            best, best_t, best_c = _joint_objective(counts, has_support, macro_weight), th[j], counts[j].copy()
             for cand in cands[j]:
                 counts[j] = _counts(t, s, cand)
-                value = _joint_objective(counts, has_support)
+                value = _joint_objective(counts, has_support, macro_weight)
                 if value > best + 1e-9:
                     best, best_t, best_c, changed = value, cand, counts[j].copy(), True
             th[j], counts[j] = best_t, best_c
