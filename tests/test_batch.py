@@ -41,7 +41,14 @@ def make_feed(root):
         '<item><guid>r1</guid><title>R1</title><link>http://r/1</link>'
         '<description>&lt;p&gt;Feed item body with one sentence.&lt;/p&gt;</description></item>'
         '</channel></rss>', encoding="utf-8")
-    return [str(root / "a.jsonl"), str(root / "b.csv"), str(html), str(root / "f.rss")]
+    from tests.test_feeds import write_warc
+
+    write_warc(root / "crawl.warc.gz", [("http://w/1", b"<html><body><article><p>" + b"A crawled page about the summit in "
+                                         b"Beijing, where leaders discussed trade and energy. " * 3
+                                         + b"</p></article></body></html>", "text/html; charset=utf-8")])
+    (root / "corrupt.warc.gz").write_bytes(b"\x1f\x8b\x08\x00garbage")
+    return [str(root / "a.jsonl"), str(root / "b.csv"), str(html), str(root / "f.rss"), str(root / "crawl.warc.gz"),
+            str(root / "corrupt.warc.gz")]
 
 
 def run(clf, inputs, out, **kw):
@@ -74,8 +81,10 @@ def test_mixed_feed_every_input_gets_one_record(toy_baseline_dir, tmp_path):
     assert recs["j4"]["status"] == "duplicate" and recs["j4"]["duplicate_of"] == "j1"
     assert "no main text" in recs["j5"]["error"]
     assert "longer than" in recs["a.jsonl:7"]["error"]
-    assert recs["c1"]["status"] == recs["p.html"]["status"] == recs["t.txt"]["status"] == recs["r1"]["status"] == "scored"
-    assert summary.failed == 5 and summary.duplicate == 1 and summary.scored == 6
+    for key in ("c1", "p.html", "t.txt", "r1", "http://w/1"):
+        assert recs[key]["status"] == "scored", key
+    assert recs["corrupt.warc.gz"]["status"] == "error" and "WARC" in recs["corrupt.warc.gz"]["error"]
+    assert summary.failed == 6 and summary.duplicate == 1 and summary.scored == 7
     j1 = recs["j1"]
     assert [s["skipped"] for s in j1["sentences"]] == [None, None, "comment-form"]
     assert j1["n_scored"] == 2 and set(j1["aggregates"]) == set(clf.labels)
