@@ -150,7 +150,8 @@ def model_report(model_dirs: list[str | Path], data_dir=None) -> str:
                 y, m = _aligned(rows, clf.labels)
                 pr.append(_pr_chart(name, y, m, probs[:, : len(clf.labels)], clf.labels, clf.thresholds))
     for split in ("dev", "test"):
-        sets = list(next(iter(results[split].values()))["sets"])
+        first = next(iter(results[split].values()))
+        sets = sorted(first["sets"], key=lambda name: name != first["source"])  # the headline set first
         for set_name in sets:
             body.append(f"<h2>{split} / {escape(set_name)}</h2>")
             body.append(_metrics_table(results[split], set_name))
