@@ -64,7 +64,9 @@ class TransformerBackend:
              max_tokens: int | None = None) -> TransformerBackend:
         import torch
         from transformers import AutoModelForSequenceClassification, AutoTokenizer
+        from transformers.utils import logging as hf_logging
 
+        hf_logging.disable_progress_bar()  # a weight-loading bar on every `framing score` is noise
         device = resolve_device(device)
         precision = resolve_precision(precision, device)
         dtype = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}[precision]
