@@ -20,12 +20,15 @@ def evaluate_cmd(
     split: Split = typer.Option(Split.dev, "--split", help="dev (PTC dev) or test (SemEval-2023 paragraphs)."),
     data_dir: str = typer.Option(None, "--data-dir", help=DATA_DIR_HELP),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead of tables."),
+    precision: str = typer.Option("fp32", "--precision", help="fp32 (the reported figures), or auto/bf16 to check "
+                                  "the fast path."),
+    device: str = typer.Option("cpu", "--device", help="cpu, cuda[:N] or auto."),
 ) -> None:
     """Per-label precision / recall / F1, micro and macro F1 and any-technique F1 on a split."""
     from ..evaluate import evaluate
     from ..inference import Classifier
 
-    result = evaluate(Classifier.load(model_dir), split.value, data_dir)
+    result = evaluate(Classifier.load(model_dir, device=device, precision=precision), split.value, data_dir)
     if as_json:
         typer.echo(json.dumps(result, indent=2))
         return
