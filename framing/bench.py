@@ -19,12 +19,9 @@ def _pipeline_outputs(model_dir, texts: list[str], clf) -> np.ndarray:
     pipe = pipeline("text-classification", model=str(model_dir), top_k=None, device="cpu")
     out = np.array([[{d["label"]: d["score"] for d in row}[name] for name in clf.outputs] for row in pipe(texts)],
                    np.float32)
-    blend = getattr(clf.backend, "secondary", None)
-    if blend is not None:
-        other = blend.predict_proba(texts)
-        w = clf.backend.weight
-        for j, k in clf.backend.columns:
-            out[:, j] = (1 - w) * out[:, j] + w * other[:, k]
+    backend = clf.backend
+    if hasattr(backend, "secondary"):
+        out = backend.combine(out, backend.secondary.predict_proba(texts), backend.weight, backend.columns)
     return out
 
 

@@ -35,7 +35,20 @@ class BlendBackend:
 
     def __init__(self, primary, secondary, weight: float, outputs: list[str], secondary_outputs: list[str]):
         self.primary, self.secondary, self.weight = primary, secondary, float(weight)
-        self.columns = [(j, secondary_outputs.index(name)) for j, name in enumerate(outputs) if name in secondary_outputs]
+        self.columns = self.columns_for(outputs, secondary_outputs)
+
+    @staticmethod
+    def columns_for(outputs: list[str], secondary_outputs: list[str]) -> list[tuple[int, int]]:
+        """(primary column, secondary column) for every output both models have."""
+        return [(j, secondary_outputs.index(name)) for j, name in enumerate(outputs) if name in secondary_outputs]
+
+    @staticmethod
+    def combine(primary: np.ndarray, secondary: np.ndarray, weight: float, columns) -> np.ndarray:
+        """The blend itself; outputs only the primary model has are kept as they are."""
+        out = np.array(primary, dtype=np.float32)
+        for j, k in columns:
+            out[:, j] = (1 - weight) * out[:, j] + weight * secondary[:, k]
+        return out
 
     @classmethod
     def load(cls, path: Path, manifest: dict, primary) -> BlendBackend:
@@ -63,11 +76,8 @@ class BlendBackend:
         return self.primary.truncated
 
     def predict_proba(self, texts: list[str]) -> np.ndarray:
-        out = np.asarray(self.primary.predict_proba(texts), dtype=np.float32)
-        other = self.secondary.predict_proba(texts)
-        for j, k in self.columns:
-            out[:, j] = (1 - self.weight) * out[:, j] + self.weight * other[:, k]
-        return out
+        return self.combine(self.primary.predict_proba(texts), self.secondary.predict_proba(texts), self.weight,
+                            self.columns)
 
 
 class Classifier:

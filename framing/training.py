@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .evaluate import evaluate_rows, unit_probabilities
+from .evaluate import _aligned, evaluate_rows, unit_probabilities
 from .manifest import make_manifest, write_manifest
 from .metrics import best_threshold, joint_thresholds
 from .taxonomy import load_taxonomy
@@ -18,8 +18,6 @@ def tune_thresholds(clf, rows, probs: np.ndarray, objective: str = "label-f1") -
     """Per label, the threshold that maximises F1 on the annotated dev rows ("label-f1"), or
     those refined jointly for micro + macro F1 ("joint"); the dedicated any-technique head gets
     its F1-optimal threshold."""
-    from .evaluate import _aligned
-
     y, m = _aligned(rows, clf.labels)
     # Memes are cross-domain (short ALL-CAPS texts, 76% positive): tuning on them would move
     # news thresholds, so only news rows choose thresholds.
@@ -87,7 +85,7 @@ def train_baseline(out: str | Path, data_dir=None, settings=None, with_memes: bo
     dd = load_dataset_dict(data_dir, with_memes=with_memes)
     labels = _trainable_labels(dd["train"])
     train = training_rows(dd, with_synthetic)[:]
-    y, m = _matrices(train, labels)
+    y, m = _aligned(train, labels)
     y, m, outputs = with_any_head(labels, y, m)
     model = BaselineModel(outputs, settings).fit(train["text"], y, m)
     out = Path(out)
@@ -119,12 +117,6 @@ def _trainable_labels(train) -> list[str]:
     return [label for j, label in enumerate(ids) if (y[:, j] & m[:, j]).any()]
 
 
-def _matrices(rows, labels: list[str]):
-    ids = load_taxonomy().ids
-    cols = [ids.index(x) for x in labels]
-    return (np.asarray(rows[k], dtype=bool)[:, cols] for k in ("labels", "mask"))
-
-
 def selection_score(result: dict) -> float:
     """Early-stopping and model-choice score on dev: PTC macro-F1, averaged with the frames'
     macro-F1 once frame annotations are in the dataset."""
@@ -147,7 +139,7 @@ def train_transformer(out: str | Path, data_dir=None, settings=None, with_memes:
         train = train.select(range(min(settings.limit, len(train))))
     labels = _trainable_labels(dd["train"])
     rows = train[:]
-    y, m = _matrices(rows, labels)
+    y, m = _aligned(rows, labels)
     y, m, outputs = with_any_head(labels, y, m)
     dev_rows = dd["dev"][:]
     stub = {"labels": labels, "outputs": outputs, "thresholds": dict.fromkeys(labels, 0.5), "model_type": "transformer"}
@@ -188,14 +180,6 @@ def blend_selection_score(result: dict) -> float:
     return float(np.mean(scores))
 
 
-def _aligned_outputs(src: np.ndarray, src_names: list[str], names: list[str]) -> np.ndarray:
-    out = np.full((len(src), len(names)), np.nan, dtype=np.float32)
-    for j, name in enumerate(names):
-        if name in src_names:
-            out[:, j] = src[:, src_names.index(name)]
-    return out
-
-
 def blend_models(transformer_dir, baseline_dir, out, data_dir=None, weights=(0.0, 0.2, 0.4, 0.5, 0.6, 0.7, 0.8),
                  objectives=("label-f1", "joint", "joint-macro2"), log=print) -> dict:
     """Ship a transformer blended with the baseline: weight and threshold objective chosen on dev.
@@ -206,7 +190,7 @@ def blend_models(transformer_dir, baseline_dir, out, data_dir=None, weights=(0.0
     import json
 
     from .dataset import load_dataset_dict
-    from .inference import Classifier
+    from .inference import BlendBackend, Classifier
     from .manifest import MANIFEST_NAME
 
     transformer_dir, baseline_dir, out = Path(transformer_dir), Path(baseline_dir), Path(out)
@@ -214,22 +198,18 @@ def blend_models(transformer_dir, baseline_dir, out, data_dir=None, weights=(0.0
     bl = Classifier.load(baseline_dir)
     dd = load_dataset_dict(data_dir)
     rows = {split: dd[split][:] for split in ("dev", "test")}
-    outs = {}
-    for split, r in rows.items():
-        a = unit_probabilities(tf, r)
-        b = _aligned_outputs(unit_probabilities(bl, r), bl.outputs, tf.outputs)
-        outs[split] = (a, b)
+    outs = {split: (unit_probabilities(tf, r), unit_probabilities(bl, r)) for split, r in rows.items()}
+    columns = BlendBackend.columns_for(tf.outputs, bl.outputs)
 
     def blended(split, w):
-        a, b = outs[split]
-        return np.where(np.isnan(b), a, (1 - w) * a + w * np.nan_to_num(b)).astype(np.float32)
+        return BlendBackend.combine(*outs[split], w, columns)
 
     base_dev = evaluate_rows(bl, rows["dev"], "dev")
     floor = {k: base_dev[k] for k in ("micro_f1", "macro_f1", "any_technique_f1")}
     best = None
     for w in weights:
+        probs = blended("dev", w)
         for objective in objectives:
-            probs = blended("dev", w)
             thresholds, gate = tune_thresholds(tf, rows["dev"], probs, objective)
             stub = {**tf.manifest, "thresholds": thresholds, "any_technique": gate}
             result = evaluate_rows(Classifier(tf.backend, stub, out), rows["dev"], "dev", probs)
