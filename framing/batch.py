@@ -3,16 +3,15 @@
 Reading, HTML extraction and segmentation run in worker threads ahead of the model (lxml and
 torch release the GIL, so they overlap); sentences of many articles are scored together in one
 token-budget batch; identical sentences (site boilerplate repeats across a crawl) and identical
-articles (content hash) are scored once per run. Output is appended and flushed per chunk, so a
-killed run loses at most one chunk and `--resume` continues where it stopped.
+articles (content hash) are scored once per run. Output is appended and fsynced per chunk
+(`outfile.DurableAppender`), so a killed run loses at most one chunk and `--resume` continues
+where it stopped. Memory is bounded by the caps in `limits`.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import os
-import re
 import sys
 import time
 from collections import OrderedDict, deque
@@ -24,9 +23,13 @@ from pathlib import Path
 import numpy as np
 
 from .errors import InputError
+from .extract import html_to_text
 from .feeds import FeedItem, iter_inputs
 from .language import guess_language
+from .limits import CACHEABLE_SENTENCE_CHARS, MAX_CACHE_CHARS, MAX_CHUNK_CHARS, MAX_INFLIGHT_BYTES
+from .outfile import DurableAppender, OutputLock, done_ids
 from .segment import Sentence, segment
+from .textio import clean_text
 
 
 @dataclass
@@ -38,33 +41,19 @@ class Prepared:
     error: str | None = None
 
 
-def extract_main_text(html: str) -> str | None:
-    import logging
-
-    import trafilatura
-
-    # trafilatura logs every unparseable page; the error record already says what happened
-    logging.getLogger("trafilatura").setLevel(logging.CRITICAL)
-    text = trafilatura.extract(html, include_comments=False, include_tables=False, favor_precision=True)
-    if text is None and html.strip() and not re.search(r"<(html|body)\b", html[:2000], re.IGNORECASE):
-        # RSS/Atom bodies are short HTML fragments that main-text extraction rejects as too
-        # small; for a fragment, its text content is the article.
-        import lxml.html
-
-        text = lxml.html.fromstring(html).text_content()
-    return text
-
-
 def prepare(item: FeedItem) -> Prepared:
     """Extraction and segmentation of one item (runs in a worker thread)."""
     if item.error:
         return Prepared(item, error=item.error)
-    try:
-        text = item.text if item.text else extract_main_text(item.html or "")
-    except Exception as exc:  # a parser crash on hostile HTML is one bad record, not a dead run
-        return Prepared(item, error=f"HTML extraction failed: {type(exc).__name__}")
-    if not text or not text.strip():
-        return Prepared(item, error="no main text found in HTML" if item.html else "empty text")
+    if item.text:
+        text = clean_text(item.text)
+    else:
+        text, problem = html_to_text(item.html or "")
+        if problem:
+            return Prepared(item, error=problem)
+        text = clean_text(text)
+    if not text.strip():
+        return Prepared(item, error="empty text")
     return Prepared(item, text=text, sentences=segment(text),
                     content_hash=hashlib.sha256(text.encode("utf-8")).hexdigest()[:20])
 
@@ -76,11 +65,14 @@ def propaganda_index(n_flagged: int, n_scored: int) -> float:
 
 
 class SentenceCache:
-    """Outputs of sentences already scored in this run, LRU-bounded so memory stays flat."""
+    """Outputs of sentences already scored in this run, LRU-bounded by total characters (so
+    memory stays flat however long the sentences); only short sentences are kept, because the
+    ones that repeat across a crawl (boilerplate, bylines) are short."""
 
-    def __init__(self, max_items: int = 200_000):
-        self.max_items = max_items
+    def __init__(self, max_chars: int = MAX_CACHE_CHARS, max_sentence_chars: int = CACHEABLE_SENTENCE_CHARS):
+        self.max_chars, self.max_sentence_chars = max_chars, max_sentence_chars
         self.data: OrderedDict[str, np.ndarray] = OrderedDict()
+        self.chars = 0
         self.hits = 0
 
     def get(self, text: str):
@@ -91,73 +83,13 @@ class SentenceCache:
         return row
 
     def put(self, text: str, row: np.ndarray) -> None:
+        if len(text) > self.max_sentence_chars or text in self.data:
+            return
         self.data[text] = row
-        if len(self.data) > self.max_items:
-            self.data.popitem(last=False)
-
-
-class OutputLock:
-    """OUT.lock holds the writer's pid; a second live run on the same OUT is refused."""
-
-    def __init__(self, out: Path):
-        self.path = out.with_name(out.name + ".lock")
-
-    def __enter__(self):
-        for _ in range(2):
-            try:
-                fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
-            except FileExistsError:
-                pid = self._owner()
-                if pid and _alive(pid):
-                    raise InputError(f"{self.path.name[:-5]} is being written by another run (pid {pid}); "
-                                     "wait for it or choose another --out") from None
-                self.path.unlink(missing_ok=True)  # stale lock of a killed run
-                continue
-            os.write(fd, str(os.getpid()).encode())
-            os.close(fd)
-            return self
-        raise InputError(f"can't take the lock {self.path}")
-
-    def _owner(self) -> int | None:
-        try:
-            return int(self.path.read_text().strip() or 0)
-        except (OSError, ValueError):
-            return None
-
-    def __exit__(self, *exc):
-        self.path.unlink(missing_ok=True)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def done_ids(out: Path) -> tuple[set[str], dict[str, str]]:
-    """Ids (and content hashes) already in OUT. A torn last line from a killed run is cut off."""
-    ids, hashes = set(), {}
-    if not out.exists():
-        return ids, hashes
-    with open(out, "rb+") as handle:
-        good_end = 0
-        for line in iter(handle.readline, b""):
-            if not line.endswith(b"\n"):
-                break
-            try:
-                rec = json.loads(line)
-            except json.JSONDecodeError:
-                break
-            ids.add(rec["id"])
-            if rec.get("content_hash") and rec.get("status") == "scored":
-                hashes.setdefault(rec["content_hash"], rec["id"])
-            good_end = handle.tell()
-        handle.truncate(good_end)
-    return ids, hashes
+        self.chars += len(text)
+        while self.chars > self.max_chars:
+            old, _ = self.data.popitem(last=False)
+            self.chars -= len(old)
 
 
 @dataclass
@@ -180,9 +112,9 @@ class Summary:
 
 
 class BatchScorer:
-    def __init__(self, clf, chunk_articles: int = 64, workers: int = 2, cache_size: int = 200_000):
+    def __init__(self, clf, chunk_articles: int = 64, workers: int = 2, cache_chars: int = MAX_CACHE_CHARS):
         self.clf, self.chunk_articles, self.workers = clf, chunk_articles, max(1, workers)
-        self.cache = SentenceCache(cache_size)
+        self.cache = SentenceCache(cache_chars)
         from .taxonomy import load_taxonomy
 
         tax = load_taxonomy()
@@ -226,23 +158,34 @@ class BatchScorer:
                 "propaganda_index": propaganda_index(int(flagged.sum()), len(scored)),
                 "aggregates": aggregates, "sentences": sentences}
 
-    def run(self, items: Iterable[FeedItem], out: Path, resume: bool = False, progress: bool = True,
-            log=None) -> Summary:
+    def run(self, items: Iterable[FeedItem], out: Path, resume: bool = False, progress: bool = True) -> Summary:
         out = Path(out)
         summary = Summary()
         with OutputLock(out):
             if out.exists() and not resume and out.stat().st_size:
                 raise InputError(f"{out} already exists; pass --resume to continue it or choose another --out")
-            seen_ids, seen_hashes = done_ids(out) if resume else (set(), {})
+            written_ids, seen_hashes = done_ids(out) if resume else (set(), {})
             started = time.perf_counter()
             bar = _progress(progress)
-            with open(out, "a", encoding="utf-8") as handle, ThreadPoolExecutor(self.workers) as pool:
-                window: deque = deque()
+            with DurableAppender(out) as sink, ThreadPoolExecutor(self.workers) as pool:
+                window: deque = deque()  # (future, input characters), in input order
                 chunk: list[Prepared] = []
+                inflight = chunk_chars = 0
+
+                def take():
+                    nonlocal inflight, chunk_chars
+                    future, size = window.popleft()
+                    inflight -= size
+                    chunk.append(future.result())
+                    chunk_chars += len(chunk[-1].text or "")
+                    if len(chunk) >= self.chunk_articles or chunk_chars >= MAX_CHUNK_CHARS:
+                        flush()
 
                 def flush():
-                    self._write_chunk(chunk, handle, seen_hashes, summary)
+                    nonlocal chunk_chars
+                    self._write_chunk(chunk, sink, seen_hashes, summary)
                     chunk.clear()
+                    chunk_chars = 0
                     summary.seconds = time.perf_counter() - started
                     if bar is not None:
                         bar.n = summary.scored + summary.duplicate + summary.failed
@@ -250,20 +193,18 @@ class BatchScorer:
                                         sent_s=summary.to_dict()["sentences_per_s"])
                         bar.refresh()
 
-                for item in items:
-                    if item.id in seen_ids:
+                for item in unique_ids(items):
+                    if item.id in written_ids:
                         summary.resumed_skip += 1
                         continue
-                    seen_ids.add(item.id)
-                    window.append(pool.submit(prepare, item))
-                    if len(window) >= self.workers * self.chunk_articles:
-                        chunk.append(window.popleft().result())
-                        if len(chunk) >= self.chunk_articles:
-                            flush()
+                    size = len(item.text or "") + len(item.html or "")
+                    window.append((pool.submit(prepare, item), size))
+                    inflight += size
+                    # Read ahead of the model, but never more than a bounded amount of raw input.
+                    while window and (len(window) >= self.workers * self.chunk_articles or inflight > MAX_INFLIGHT_BYTES):
+                        take()
                 while window:
-                    chunk.append(window.popleft().result())
-                    if len(chunk) >= self.chunk_articles:
-                        flush()
+                    take()
                 flush()
             if bar is not None:
                 bar.close()
@@ -272,7 +213,7 @@ class BatchScorer:
         summary.truncated = self.clf.truncated_count
         return summary
 
-    def _write_chunk(self, chunk: list[Prepared], handle, seen_hashes: dict, summary: Summary) -> None:
+    def _write_chunk(self, chunk: list[Prepared], sink: DurableAppender, seen_hashes: dict, summary: Summary) -> None:
         if not chunk:
             return
         fresh, records = [], []
@@ -284,12 +225,10 @@ class BatchScorer:
         fresh_ids = {id(p) for p in fresh}
         for p in chunk:
             if p.error is not None:
-                records.append({"id": p.item.id, "url": p.item.url, "title": p.item.title, "source": p.item.source,
-                                "status": "error", "error": p.error})
+                records.append(error_record(p.item, p.error))
                 summary.failed += 1
             elif id(p) not in fresh_ids:
-                records.append({"id": p.item.id, "url": p.item.url, "title": p.item.title, "source": p.item.source,
-                                "status": "duplicate", "duplicate_of": seen_hashes[p.content_hash],
+                records.append({**_head(p.item), "status": "duplicate", "duplicate_of": seen_hashes[p.content_hash],
                                 "content_hash": p.content_hash})
                 summary.duplicate += 1
             else:
@@ -298,9 +237,43 @@ class BatchScorer:
                 summary.scored += 1
                 summary.sentences += rec["n_sentences"]
                 summary.sentences_scored += rec["n_scored"]
-        handle.write("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records))
-        handle.flush()
-        os.fsync(handle.fileno())  # a chunk on disk survives kill -9
+        sink.append(b"".join(_jsonl(r) for r in records), len(records))
+
+
+def _head(item: FeedItem) -> dict:
+    return {"id": item.id, "url": item.url, "title": item.title, "source": item.source}
+
+
+def error_record(item: FeedItem, error: str) -> dict:
+    return {**_head(item), "status": "error", "error": error}
+
+
+def _jsonl(record: dict) -> bytes:
+    try:
+        return (json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8")
+    except (TypeError, ValueError, UnicodeEncodeError) as exc:  # never lose the id over one bad field
+        head = {k: clean_text(str(record.get(k))) if record.get(k) is not None else None
+                for k in ("id", "url", "title", "source")}
+        return (json.dumps({**head, "status": "error", "error": f"record could not be written ({type(exc).__name__})"},
+                           ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def unique_ids(items: Iterable[FeedItem]):
+    """Ids must be unique in OUT for --resume to work; an id seen again in the input (two feeds
+    that reuse ids, a crawl that fetched a URL twice) becomes `id#2`, `id#3`, ... in input order,
+    so a rerun over the same inputs gives every record the same id again."""
+    counts: dict[str, int] = {}
+    for item in items:
+        n = counts.get(item.id, 0) + 1
+        counts[item.id] = n
+        if n > 1:
+            renamed = f"{item.id}#{n}"
+            while renamed in counts:  # an input that already uses the suffixed id
+                n += 1
+                renamed = f"{item.id}#{n}"
+            counts[renamed] = 1
+            item.id = renamed
+        yield item
 
 
 def _progress(enabled: bool):

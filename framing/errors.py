@@ -33,3 +33,7 @@ class InputError(FramingError):
 
 class AnnotationError(FramingError):
     code = "E005"
+
+
+class OutputError(FramingError):
+    code = "E006"

@@ -8,13 +8,19 @@ line never stops a run.
 from __future__ import annotations
 
 import csv
+import gzip
 import io
 import json
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-MAX_RECORD_BYTES = 10 * 1024 * 1024  # longer JSONL lines/records become error records
+from .limits import MAX_DOCUMENT_BYTES as MAX_RECORD_BYTES  # longer records become error records
+from .textio import clean_text, decode_document, too_large
+
+# What a cut or corrupt compressed stream raises part-way through reading it.
+_STREAM_ERRORS = (EOFError, gzip.BadGzipFile, zlib.error)
 JSONL_SUFFIXES = {".jsonl", ".ndjson", ".json"}
 FEED_SUFFIXES = {".rss", ".atom", ".xml"}
 TEXT_SUFFIXES = {".txt", ".text"}
@@ -32,24 +38,34 @@ class FeedItem:
     error: str | None = None
 
 
-def _decode(data: bytes, where: str) -> tuple[str | None, str | None]:
-    try:
-        return data.decode("utf-8-sig"), None
-    except UnicodeDecodeError as exc:
-        return None, f"undecodable bytes at offset {exc.start} in {where} (expected UTF-8)"
+def _open(path: Path):
+    """Binary handle; .gz inputs are decompressed as they stream."""
+    return gzip.open(path, "rb") if path.name.lower().endswith(".gz") else open(path, "rb")
+
+
+def _stem_suffix(path: Path) -> str:
+    """.jsonl for x.jsonl and x.jsonl.gz alike."""
+    name = path.name.lower()
+    return Path(name[:-3]).suffix if name.endswith(".gz") else path.suffix.lower()
+
+
+def _field(obj: dict, key: str) -> str | None:
+    value = obj.get(key)
+    return clean_text(str(value)) if value not in (None, "") else None
 
 
 def _from_mapping(obj: dict, fallback_id: str, source: str) -> FeedItem:
-    item_id = obj.get("id")
-    item = FeedItem(id=str(item_id) if item_id not in (None, "") else fallback_id, source=source,
-                    url=obj.get("url") or None, title=obj.get("title") or None)
+    item = FeedItem(id=_field(obj, "id") or fallback_id, source=source, url=_field(obj, "url"),
+                    title=_field(obj, "title"))
     text, html = obj.get("text"), obj.get("html")
     if text is not None and not isinstance(text, str) or html is not None and not isinstance(html, str):
         item.error = "'text' and 'html' must be strings"
-    elif not (text or "").strip() and not (html or "").strip():
+        return item
+    text, html = clean_text(text or ""), clean_text(html or "")
+    if not text.strip() and not html.strip():
         item.error = "empty record: no 'text' or 'html'"
     else:
-        item.text, item.html = (text if (text or "").strip() else None), (html or None)
+        item.text, item.html = (text if text.strip() else None), (html or None)
     return item
 
 
@@ -66,10 +82,14 @@ def _read_line(handle, limit: int) -> tuple[bytes, bool]:
 
 def iter_jsonl(path: Path, limit: int | None = None) -> Iterator[FeedItem]:
     limit = limit or MAX_RECORD_BYTES
-    with open(path, "rb") as handle:
+    with _open(path) as handle:
         line_no = 0
         while True:
-            line, too_long = _read_line(handle, limit)
+            try:
+                line, too_long = _read_line(handle, limit)
+            except _STREAM_ERRORS as exc:
+                yield _cut(path, line_no, exc)
+                return
             line_no += 1
             where = f"{path.name}:{line_no}"
             if too_long:
@@ -79,7 +99,10 @@ def iter_jsonl(path: Path, limit: int | None = None) -> Iterator[FeedItem]:
                 return
             if not line.strip():
                 continue
-            text, problem = _decode(line, where)
+            if not line.endswith(b"\n") and _truncated_tail(line):
+                yield FeedItem(id=where, source=str(path), error="last line is cut off (no newline, not valid JSON)")
+                return
+            text, problem = decode_document(line, limit)
             if problem:
                 yield FeedItem(id=where, source=str(path), error=problem)
                 continue
@@ -94,9 +117,24 @@ def iter_jsonl(path: Path, limit: int | None = None) -> Iterator[FeedItem]:
             yield _from_mapping(obj, where, str(path))
 
 
+def _truncated_tail(line: bytes) -> bool:
+    try:
+        json.loads(line)
+    except (ValueError, UnicodeDecodeError):
+        return True
+    return False
+
+
+def _cut(path: Path, after: int, exc: Exception) -> FeedItem:
+    """The error record for a compressed input that ends early or is corrupt part-way."""
+    return FeedItem(id=f"{path.name}:{after + 1}", source=str(path),
+                    error=f"compressed input is cut off or corrupt after record {after} ({type(exc).__name__}); "
+                          "the records before it were read")
+
+
 def iter_csv(path: Path) -> Iterator[FeedItem]:
     csv.field_size_limit(MAX_RECORD_BYTES)
-    with open(path, "rb") as raw:
+    with _open(path) as raw:
         handle = io.TextIOWrapper(raw, encoding="utf-8-sig", errors="strict", newline="")
         reader = csv.DictReader(handle)
         row_no = 1
@@ -110,6 +148,9 @@ def iter_csv(path: Path) -> Iterator[FeedItem]:
             except UnicodeDecodeError as exc:
                 yield FeedItem(id=where, source=str(path), error=f"undecodable bytes ({exc.reason}); rest of file skipped")
                 return
+            except _STREAM_ERRORS as exc:
+                yield _cut(path, row_no - 2, exc)
+                return
             except csv.Error as exc:
                 yield FeedItem(id=where, source=str(path), error=f"bad CSV row: {exc}")
                 continue
@@ -119,16 +160,15 @@ def iter_csv(path: Path) -> Iterator[FeedItem]:
 def read_file_item(file: Path, item_id: str) -> FeedItem:
     """A .txt or .html file as one item (text or html set, or error)."""
     try:
+        size = file.stat().st_size
+        if size > MAX_RECORD_BYTES:  # refused before reading: a huge file is never loaded
+            return FeedItem(id=item_id, source=str(file), error=too_large(size, MAX_RECORD_BYTES))
         data = file.read_bytes()
     except OSError as exc:
         return FeedItem(id=item_id, source=str(file), error=f"can't read: {exc.strerror or exc}")
-    if len(data) > MAX_RECORD_BYTES:
-        return FeedItem(id=item_id, source=str(file), error=f"file larger than {MAX_RECORD_BYTES} bytes")
-    text, problem = _decode(data, item_id)
+    text, problem = decode_document(data)
     if problem:
         return FeedItem(id=item_id, source=str(file), error=problem)
-    if not text.strip():
-        return FeedItem(id=item_id, source=str(file), error="empty file")
     if file.suffix.lower() in HTML_SUFFIXES:
         return FeedItem(id=item_id, source=str(file), html=text)
     return FeedItem(id=item_id, source=str(file), text=text)
@@ -149,44 +189,61 @@ def iter_feed(path: Path) -> Iterator[FeedItem]:
         return
     for n, entry in enumerate(parsed.entries, 1):
         body = entry.get("content", [{}])[0].get("value") if entry.get("content") else entry.get("summary")
-        item = FeedItem(id=str(entry.get("id") or entry.get("link") or f"{path.name}#{n}"), source=str(path),
-                        url=entry.get("link"), title=entry.get("title"), html=body or None)
+        item = FeedItem(id=clean_text(str(entry.get("id") or entry.get("link") or f"{path.name}#{n}")),
+                        source=str(path), url=entry.get("link"), title=entry.get("title"),
+                        html=clean_text(body) if body else None)
         if not (body or "").strip():
             item.error = "feed entry has no content or summary"
         yield item
 
 
 def iter_warc(path: Path) -> Iterator[FeedItem]:
+    """HTML responses of a WARC file. A file cut off mid-record (a crawl killed while writing)
+    yields its complete records, then one error record for the cut tail."""
     from warcio.archiveiterator import ArchiveIterator
     from warcio.exceptions import ArchiveLoadFailed
 
     n = 0
     with open(path, "rb") as handle:
+        iterator = ArchiveIterator(handle)
         try:
-            for n, record in enumerate(ArchiveIterator(handle), 1):
-                if record.rec_type != "response":
-                    continue
-                ctype = (record.http_headers.get_header("Content-Type") or "") if record.http_headers else ""
-                if "html" not in ctype.lower():
-                    continue
-                url = record.rec_headers.get_header("WARC-Target-URI")
-                item_id = url or record.rec_headers.get_header("WARC-Record-ID") or f"{path.name}#{n}"
-                data = record.content_stream().read(MAX_RECORD_BYTES + 1)
-                if len(data) > MAX_RECORD_BYTES:
-                    yield FeedItem(id=item_id, source=str(path), url=url, error="response body too large")
-                    continue
-                charset = ctype.lower().split("charset=")[-1].split(";")[0].strip() if "charset=" in ctype.lower() else "utf-8"
-                try:
-                    html = data.decode(charset)
-                except (LookupError, UnicodeDecodeError):
-                    yield FeedItem(id=item_id, source=str(path), url=url, error=f"undecodable body (charset {charset})")
-                    continue
-                yield FeedItem(id=item_id, source=str(path), url=url, html=html)
-        except (ArchiveLoadFailed, EOFError, OSError) as exc:
-            yield FeedItem(id=path.name, source=str(path), error=f"not a readable WARC file ({exc})")
+            for n, record in enumerate(iterator, 1):
+                item = _warc_item(path, n, record)
+                if item is not None:
+                    yield item
+        except (ArchiveLoadFailed, *_STREAM_ERRORS, OSError) as exc:
+            first = "not a readable WARC file" if n == 0 else f"WARC file is damaged after record {n}"
+            yield FeedItem(id=f"{path.name}#{n + 1}", source=str(path), error=f"{first} ({str(exc)[:200]})")
             return
+        unread = path.stat().st_size - iterator.offset
     if n == 0 and path.stat().st_size:
         yield FeedItem(id=path.name, source=str(path), error="not a readable WARC file (no records found)")
+    elif unread > 0:
+        yield FeedItem(id=f"{path.name}#{n + 1}", source=str(path),
+                       error=f"WARC file is cut off after record {n} ({unread} bytes of an incomplete record)")
+
+
+def _warc_item(path: Path, n: int, record) -> FeedItem | None:
+    cut = f"WARC record is cut off (file ends inside record {n})"
+    if record.rec_type != "response":
+        return None
+    ctype = (record.http_headers.get_header("Content-Type") or "") if record.http_headers else ""
+    if "html" not in ctype.lower():
+        return None
+    url = record.rec_headers.get_header("WARC-Target-URI")
+    item_id = clean_text(url or record.rec_headers.get_header("WARC-Record-ID") or f"{path.name}#{n}")
+    data = record.content_stream().read(MAX_RECORD_BYTES + 1)
+    if len(data) > MAX_RECORD_BYTES:
+        return FeedItem(id=item_id, source=str(path), url=url, error=too_large(len(data), MAX_RECORD_BYTES))
+    if getattr(record.raw_stream, "limit", 0):  # bytes the record header promised but the file lacks
+        return FeedItem(id=item_id, source=str(path), url=url, error=cut)
+    lowered = ctype.lower()
+    charset = lowered.split("charset=")[-1].split(";")[0].strip().strip("\"'") if "charset=" in lowered else "utf-8"
+    try:
+        html = data.decode(charset)
+    except (LookupError, UnicodeDecodeError):
+        return FeedItem(id=item_id, source=str(path), url=url, error=f"undecodable body (charset {charset[:40]})")
+    return FeedItem(id=item_id, source=str(path), url=url, html=clean_text(html))
 
 
 def iter_inputs(paths: list[str | Path]) -> Iterator[FeedItem]:
@@ -200,14 +257,14 @@ def iter_inputs(paths: list[str | Path]) -> Iterator[FeedItem]:
             yield FeedItem(id=str(path), source=str(path), error="no such file or directory")
         elif name.endswith((".warc", ".warc.gz")):
             yield from iter_warc(path)
-        elif path.suffix.lower() in JSONL_SUFFIXES:
+        elif _stem_suffix(path) in JSONL_SUFFIXES:
             yield from iter_jsonl(path)
-        elif path.suffix.lower() == ".csv":
+        elif _stem_suffix(path) == ".csv":
             yield from iter_csv(path)
         elif path.suffix.lower() in FEED_SUFFIXES:
             yield from iter_feed(path)
         elif path.suffix.lower() in TEXT_SUFFIXES | HTML_SUFFIXES:
             yield read_file_item(path, path.name)
         else:
-            yield FeedItem(id=str(path), source=str(path), error="unknown input type (expected .jsonl, .csv, .rss/.atom/"
-                                                                  ".xml, .warc[.gz], .txt, .html or a folder)")
+            yield FeedItem(id=str(path), source=str(path), error="unknown input type (expected .jsonl[.gz], .csv[.gz], "
+                                                                  ".rss/.atom/.xml, .warc[.gz], .txt, .html or a folder)")

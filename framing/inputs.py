@@ -1,7 +1,8 @@
 """Turning command-line inputs (files, directories, stdin) into documents or error records.
 
 Nothing here raises for a bad input: each problem becomes an `InputFailure` with a one-line
-reason, so one unreadable file never stops a run.
+reason, so one unreadable file never stops a run. Bytes are decoded by `textio` (the same rules
+as `framing batch`); .html files are reduced to their main text.
 """
 
 from __future__ import annotations
@@ -11,8 +12,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from .limits import MAX_DOCUMENT_BYTES
+from .textio import decode_document, too_large
+
 TEXT_SUFFIXES = {".txt", ".text", ".md"}
-_SNIFF = 8192
+HTML_SUFFIXES = {".html", ".htm", ".xhtml"}
 
 
 @dataclass(frozen=True)
@@ -30,22 +34,24 @@ class InputFailure:
         return {"doc": self.doc, "error": self.error}
 
 
-def decode(name: str, data: bytes) -> InputDoc | InputFailure:
-    if not data.strip():
-        return InputFailure(name, "empty input: nothing to score")
-    if b"\x00" in data[:_SNIFF]:
-        return InputFailure(name, "binary file (NUL bytes): expected UTF-8 text")
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        return InputFailure(name, f"not valid UTF-8 (byte {exc.start}: {data[exc.start:exc.start + 1]!r})")
-    if not text.strip():
-        return InputFailure(name, "empty input: only whitespace")
+def decode(name: str, data: bytes, html: bool = False) -> InputDoc | InputFailure:
+    text, problem = decode_document(data)
+    if problem:
+        return InputFailure(name, problem)
+    if html:
+        from .extract import html_to_text
+
+        text, problem = html_to_text(text)
+        if problem:
+            return InputFailure(name, problem)
     return InputDoc(name, text)
 
 
 def read_path(path: Path) -> InputDoc | InputFailure:
     try:
+        size = path.stat().st_size
+        if size > MAX_DOCUMENT_BYTES:  # refused before reading: a huge file is never loaded
+            return InputFailure(str(path), too_large(size, MAX_DOCUMENT_BYTES))
         data = path.read_bytes()
     except FileNotFoundError:
         return InputFailure(str(path), "no such file")
@@ -53,20 +59,28 @@ def read_path(path: Path) -> InputDoc | InputFailure:
         return InputFailure(str(path), "permission denied")
     except OSError as exc:
         return InputFailure(str(path), f"can't read: {exc.strerror or exc}")
-    return decode(str(path), data)
+    return decode(str(path), data, html=path.suffix.lower() in HTML_SUFFIXES)
+
+
+def read_stdin() -> InputDoc | InputFailure:
+    data = sys.stdin.buffer.read(MAX_DOCUMENT_BYTES + 1)
+    if len(data) > MAX_DOCUMENT_BYTES:
+        return InputFailure("<stdin>", too_large(len(data), MAX_DOCUMENT_BYTES) + " (rest of stdin not read)")
+    return decode("<stdin>", data)
 
 
 def iter_inputs(paths: list[str]) -> Iterator[InputDoc | InputFailure]:
-    """Documents in argument order; directories expand to their text files, sorted."""
+    """Documents in argument order; directories expand to their text and HTML files, sorted."""
     for raw in paths:
         if raw == "-":
-            yield decode("<stdin>", sys.stdin.buffer.read())
+            yield read_stdin()
             continue
         path = Path(raw)
         if path.is_dir():
-            files = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in TEXT_SUFFIXES)
+            suffixes = TEXT_SUFFIXES | HTML_SUFFIXES
+            files = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in suffixes)
             if not files:
-                yield InputFailure(str(path), f"directory has no text files ({', '.join(sorted(TEXT_SUFFIXES))})")
+                yield InputFailure(str(path), f"directory has no text files ({', '.join(sorted(suffixes))})")
             for file in files:
                 yield read_path(file)
         elif path.exists():

@@ -77,7 +77,7 @@ def test_mixed_feed_every_input_gets_one_record(toy_baseline_dir, tmp_path):
     assert recs["j1"]["status"] == "scored" and recs["j1"]["url"] == "http://x/1"
     assert recs["a.jsonl:2"]["status"] == "error" and "invalid JSON" in recs["a.jsonl:2"]["error"]
     assert "empty" in recs["j2"]["error"]
-    assert "undecodable" in recs["a.jsonl:4"]["error"]
+    assert "not valid UTF-8" in recs["a.jsonl:4"]["error"]
     assert recs["j4"]["status"] == "duplicate" and recs["j4"]["duplicate_of"] == "j1"
     assert "no main text" in recs["j5"]["error"]
     assert "longer than" in recs["a.jsonl:7"]["error"]

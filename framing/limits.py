@@ -1,0 +1,41 @@
+"""Every size cap in one place, so the README's limits table and the code can't drift apart.
+
+A document over a cap becomes an error record (batch) or a one-line error (score); nothing is
+silently cut except over-long sentences, which the model truncates and the output counts.
+Each cap can be raised with the environment variable next to it.
+"""
+
+from __future__ import annotations
+
+import os
+
+from .segment import _MAX_LINE
+
+
+def _env_int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValueError(f"{name}={raw!r} is not an integer") from None
+    if value < 1:
+        raise ValueError(f"{name} must be >= 1, got {value}")
+    return value
+
+
+MB = 1024 * 1024
+# One document (a file given to `score`, a JSONL/CSV record, a WARC body, a .txt/.html file).
+MAX_DOCUMENT_BYTES = _env_int("FRAMING_MAX_DOC_BYTES", 10 * MB)
+# The segmenter cuts any run of text without a line break into windows of this many characters,
+# so no "sentence" is longer; the transformer then reads its first max_length (128) tokens.
+MAX_SENTENCE_CHARS = _MAX_LINE
+# `framing batch`: raw input bytes read ahead of the model (bounds memory under huge records).
+MAX_INFLIGHT_BYTES = _env_int("FRAMING_MAX_INFLIGHT_BYTES", 64 * MB)
+# `framing batch`: text characters per scoring chunk (a chunk is also at most --batch-size articles).
+MAX_CHUNK_CHARS = _env_int("FRAMING_MAX_CHUNK_CHARS", 16 * MB)
+# `framing batch`: the per-run sentence cache holds at most this many characters of sentence
+# text, and only sentences up to CACHEABLE_SENTENCE_CHARS long (boilerplate repeats are short).
+MAX_CACHE_CHARS = _env_int("FRAMING_MAX_CACHE_CHARS", 64 * MB)
+CACHEABLE_SENTENCE_CHARS = 2_000
