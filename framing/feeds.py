@@ -102,7 +102,7 @@ def iter_jsonl(path: Path, limit: int | None = None) -> Iterator[FeedItem]:
             if not line.endswith(b"\n") and _truncated_tail(line):
                 yield FeedItem(id=where, source=str(path), error="last line is cut off (no newline, not valid JSON)")
                 return
-            text, problem = decode_document(line, limit)
+            text, problem = decode_document(line, limit, boms=False)
             if problem:
                 yield FeedItem(id=where, source=str(path), error=problem)
                 continue
@@ -183,7 +183,11 @@ def iter_folder(path: Path) -> Iterator[FeedItem]:
 def iter_feed(path: Path) -> Iterator[FeedItem]:
     import feedparser
 
-    parsed = feedparser.parse(str(path))
+    try:
+        parsed = feedparser.parse(str(path))
+    except Exception as exc:  # a parser bug on hostile XML is one bad input, not a dead run
+        yield FeedItem(id=path.name, source=str(path), error=f"not a readable RSS/Atom feed ({type(exc).__name__})")
+        return
     if parsed.bozo and not parsed.entries:
         yield FeedItem(id=path.name, source=str(path), error=f"not a readable RSS/Atom feed ({parsed.bozo_exception})")
         return
@@ -214,6 +218,10 @@ def iter_warc(path: Path) -> Iterator[FeedItem]:
         except (ArchiveLoadFailed, *_STREAM_ERRORS, OSError) as exc:
             first = "not a readable WARC file" if n == 0 else f"WARC file is damaged after record {n}"
             yield FeedItem(id=f"{path.name}#{n + 1}", source=str(path), error=f"{first} ({str(exc)[:200]})")
+            return
+        except Exception as exc:  # warcio raises arbitrary errors on malformed headers (found by fuzzing)
+            yield FeedItem(id=f"{path.name}#{n + 1}", source=str(path),
+                           error=f"WARC file is damaged after record {n} ({type(exc).__name__} in the WARC parser)")
             return
         unread = path.stat().st_size - iterator.offset
     if n == 0 and path.stat().st_size:

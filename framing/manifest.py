@@ -81,8 +81,12 @@ def validate_manifest(manifest: object) -> list[str]:
     problems = []
     if manifest.get("format") != FORMAT:
         problems.append(f"format is {manifest.get('format')!r}, expected {FORMAT!r}")
-    if manifest.get("format_version") != FORMAT_VERSION:
-        problems.append(f"format_version is {manifest.get('format_version')!r}; this framing reads {FORMAT_VERSION}")
+    version = manifest.get("format_version")
+    if isinstance(version, int) and not isinstance(version, bool) and version > FORMAT_VERSION:
+        problems.append(f"format_version is {version}, newer than this framing reads ({FORMAT_VERSION}); "
+                        "upgrade framing (pip install -U framing) to load it")
+    elif version != FORMAT_VERSION:
+        problems.append(f"format_version is {version!r}; this framing reads {FORMAT_VERSION}")
     if manifest.get("model_type") not in MODEL_TYPES:
         problems.append(f"model_type is {manifest.get('model_type')!r}, expected one of {list(MODEL_TYPES)}")
     labels = manifest.get("labels")

@@ -51,13 +51,14 @@ def binary_reason(data: bytes) -> str | None:
     return "binary data, not text (control bytes in the first 8 KB)"
 
 
-def decode_document(data: bytes, limit: int | None = None) -> tuple[str | None, str | None]:
-    """(text, None) or (None, one-line reason)."""
+def decode_document(data: bytes, limit: int | None = None, boms: bool = True) -> tuple[str | None, str | None]:
+    """(text, None) or (None, one-line reason). `boms=False` for pieces of a UTF-8 file (a JSONL
+    line), where only a UTF-8 BOM can occur."""
     limit = limit or MAX_DOCUMENT_BYTES
     if len(data) > limit:
         return None, too_large(len(data), limit)
     encoding = "utf-8"
-    for bom, name in _BOMS:
+    for bom, name in _BOMS if boms else _BOMS[2:3]:
         if data.startswith(bom):
             data, encoding = data[len(bom):], name
             break

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .atomic import atomic_dir
 from .evaluate import _aligned, evaluate_rows, unit_probabilities
 from .manifest import make_manifest, write_manifest
 from .metrics import best_threshold, joint_thresholds
@@ -88,15 +89,13 @@ def train_baseline(out: str | Path, data_dir=None, settings=None, with_memes: bo
     y, m = _aligned(train, labels)
     y, m, outputs = with_any_head(labels, y, m)
     model = BaselineModel(outputs, settings).fit(train["text"], y, m)
-    out = Path(out)
-    if out.exists():
-        shutil.rmtree(out)
-    model.save(out)
     args = dict(model_type="baseline", labels=labels, outputs=outputs, data_fingerprint=dd.fingerprint_,
                 settings={**asdict(settings), "with_memes": with_memes, "with_synthetic": with_synthetic})
-    clf = Classifier(model, {"labels": labels, "outputs": outputs, "thresholds": dict.fromkeys(labels, 0.5),
-                             "model_type": "baseline"}, out)
-    return finish(out, clf, dd, args)
+    with atomic_dir(out) as tmp:
+        model.save(tmp)
+        clf = Classifier(model, {"labels": labels, "outputs": outputs, "thresholds": dict.fromkeys(labels, 0.5),
+                                 "model_type": "baseline"}, tmp)
+        return finish(tmp, clf, dd, args)
 
 
 def with_any_head(labels: list[str], y: np.ndarray, m: np.ndarray):
@@ -153,20 +152,17 @@ def train_transformer(out: str | Path, data_dir=None, settings=None, with_memes:
 
     trainer = Trainer(outputs, settings).build()
     info = trainer.fit(rows["text"], y, m, evaluate=dev_score, log=log)
-    out = Path(out)
-    if out.exists():
-        shutil.rmtree(out)
-    trainer.save(out)
+    from .model_card import write_model_card
     from .models.transformer_backend import TransformerBackend
 
     args = dict(model_type="transformer", labels=labels, outputs=outputs, data_fingerprint=dd.fingerprint_,
                 settings={**trainer.settings_dict(), "with_memes": with_memes, "with_synthetic": with_synthetic},
                 max_length=settings.max_length, training=info)
     backend = TransformerBackend(trainer.model, trainer.tokenizer, settings.max_length, trainer.device, "fp32", 4096)
-    metrics = finish(out, Classifier(backend, stub, out), dd, args)
-    from .model_card import write_model_card
-
-    write_model_card(out)
+    with atomic_dir(out) as tmp:
+        trainer.save(tmp)
+        metrics = finish(tmp, Classifier(backend, stub, tmp), dd, args)
+        write_model_card(tmp)
     return metrics
 
 
@@ -220,24 +216,24 @@ def blend_models(transformer_dir, baseline_dir, out, data_dir=None, weights=(0.0
             if best is None or (beats, score) > (best[0], best[1]):
                 best = (beats, score, w, objective, thresholds, gate, result)
     beats, score, w, objective, thresholds, gate, dev_result = best
-    if out.exists():
-        shutil.rmtree(out)
-    shutil.copytree(transformer_dir, out)
-    manifest = json.loads((out / MANIFEST_NAME).read_text())
-    if w > 0:
-        shutil.copytree(baseline_dir, out / "baseline")
-        manifest["blend"] = {"path": "baseline", "weight": w, "baseline_fingerprint": bl.manifest["data_fingerprint"]}
-    manifest.update(thresholds=thresholds, any_technique=gate,
-                    selection={"weight": w, "threshold_objective": objective, "dev_score": round(score, 4),
-                               "beats_baseline_on_dev": beats, "baseline_dev": {k: round(v, 4) for k, v in floor.items()},
-                               "criterion": "beats the baseline on every PTC dev aggregate, then the best mean of PTC "
-                                            "dev micro, macro, any-technique F1 and frames dev macro-F1"})
     stub = {**tf.manifest, "thresholds": thresholds, "any_technique": gate}
     test_result = evaluate_rows(Classifier(tf.backend, stub, out), rows["test"], "test", blended("test", w))
-    manifest["metrics"] = {"dev": _summary(dev_result), "test": _summary(test_result)}
-    (out / MANIFEST_NAME).write_text(json.dumps(manifest, indent=2) + "\n")
     from .model_card import write_model_card
 
-    write_model_card(out)
-    Classifier.load(out)  # the shipped folder must validate
+    with atomic_dir(out) as tmp:
+        shutil.copytree(transformer_dir, tmp, dirs_exist_ok=True)
+        manifest = json.loads((tmp / MANIFEST_NAME).read_text())
+        if w > 0:
+            shutil.copytree(baseline_dir, tmp / "baseline")
+            manifest["blend"] = {"path": "baseline", "weight": w, "baseline_fingerprint": bl.manifest["data_fingerprint"]}
+        manifest.update(thresholds=thresholds, any_technique=gate,
+                        selection={"weight": w, "threshold_objective": objective, "dev_score": round(score, 4),
+                                   "beats_baseline_on_dev": beats,
+                                   "baseline_dev": {k: round(v, 4) for k, v in floor.items()},
+                                   "criterion": "beats the baseline on every PTC dev aggregate, then the best mean of "
+                                                "PTC dev micro, macro, any-technique F1 and frames dev macro-F1"})
+        manifest["metrics"] = {"dev": _summary(dev_result), "test": _summary(test_result)}
+        (tmp / MANIFEST_NAME).write_text(json.dumps(manifest, indent=2) + "\n")
+        write_model_card(tmp)
+        Classifier.load(tmp)  # the folder must validate before it replaces the old one
     return manifest["metrics"]

@@ -123,18 +123,32 @@ class BaselineModel:
         model_dir = Path(model_dir)
         missing = [name for name in (VOCAB, WEIGHTS) if not (model_dir / name).is_file()]
         if missing:
-            raise ModelLoadError(f"Baseline model {model_dir} is incomplete: {', '.join(missing)} missing.")
+            raise ModelLoadError(f"Baseline model {model_dir} is incomplete: {', '.join(missing)} missing; copy the "
+                                 "whole model folder again, or retrain it with `framing train`.")
+        from ..model_files import check_safetensors
+
+        check_safetensors(model_dir / WEIGHTS)
         try:
             vocab = json.loads((model_dir / VOCAB).read_text(encoding="utf-8"))
+        except (ValueError, OSError, UnicodeDecodeError) as exc:
+            raise ModelLoadError(f"{model_dir / VOCAB} is damaged ({str(exc)[:120]}); copy the model folder again.") from None
+        try:
             arrays = load_file(str(model_dir / WEIGHTS))
-        except (ValueError, OSError, UnicodeDecodeError, SafetensorError) as exc:
-            raise ModelLoadError(f"Baseline model {model_dir} is damaged: {exc}") from None
-        model = cls(labels, BaselineSettings(**vocab.get("settings", {})))
+        except (ValueError, OSError, SafetensorError) as exc:
+            raise ModelLoadError(f"{model_dir / WEIGHTS} is damaged ({str(exc)[:120]}); copy the model folder again.") from None
+        try:
+            if not isinstance(vocab, dict) or not isinstance(vocab.get("word"), dict) or not isinstance(vocab.get("char"), dict):
+                raise TypeError("word and char vocabularies must be JSON objects")
+            model = cls(labels, BaselineSettings(**vocab.get("settings", {})))
+        except (TypeError, ValueError) as exc:
+            raise ModelLoadError(f"{model_dir / VOCAB} is damaged ({exc}); copy the model folder again.") from None
         try:
             model._set_vocab(vocab["word"], arrays["word_idf"], vocab["char"], arrays["char_idf"])
             coef, intercept = arrays["coef"].astype(np.float32), arrays["intercept"].astype(np.float32)
         except KeyError as exc:
             raise ModelLoadError(f"Baseline model {model_dir} lacks {exc.args[0]!r}; it is damaged.") from None
+        except (TypeError, ValueError) as exc:
+            raise ModelLoadError(f"{model_dir / VOCAB} is damaged ({str(exc)[:120]}); copy the model folder again.") from None
         n_features = len(vocab["word"]) + len(vocab["char"])
         expected = (len(labels), n_features)
         if coef.shape != expected or intercept.shape != (len(labels),):

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ModelLoadError
+from ..model_files import check_transformer_dir
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -70,16 +71,18 @@ class TransformerBackend:
         device = resolve_device(device)
         precision = resolve_precision(precision, device)
         dtype = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}[precision]
+        outputs = manifest.get("outputs", manifest["labels"])
+        check_transformer_dir(path, outputs)
         try:
-            tokenizer = AutoTokenizer.from_pretrained(str(path), local_files_only=True)
-            model = AutoModelForSequenceClassification.from_pretrained(str(path), local_files_only=True,
-                                                                       dtype=torch.float32)
-        except (OSError, ValueError, RuntimeError) as exc:
-            raise ModelLoadError(f"Transformer model {path} can't be loaded: {str(exc).splitlines()[0]}") from None
-        n_out = len(manifest.get("outputs", manifest["labels"]))
-        if model.config.num_labels != n_out:
+            # Data-only loading: safetensors weights (never a pickle fallback), no code from the folder.
+            tokenizer = AutoTokenizer.from_pretrained(str(path), local_files_only=True, trust_remote_code=False)
+            model = AutoModelForSequenceClassification.from_pretrained(
+                str(path), local_files_only=True, dtype=torch.float32, use_safetensors=True, trust_remote_code=False)
+        except (OSError, ValueError, RuntimeError, KeyError, TypeError) as exc:
+            raise ModelLoadError(f"Transformer model {path} can't be loaded: {str(exc).splitlines()[0][:200]}") from None
+        if model.config.num_labels != len(outputs):
             raise ModelLoadError(f"{path}: config.json has {model.config.num_labels} outputs but the manifest "
-                                 f"lists {n_out}; the model folder is inconsistent.")
+                                 f"lists {len(outputs)}; the model folder is inconsistent.")
         model = model.to(device=device, dtype=dtype).eval()
         if device == "cpu":
             torch.set_num_threads(max(1, os.cpu_count() or 1))
