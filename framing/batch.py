@@ -258,21 +258,31 @@ def _jsonl(record: dict) -> bytes:
                            ensure_ascii=False) + "\n").encode("utf-8")
 
 
-def unique_ids(items: Iterable[FeedItem]):
+class IdAssigner:
     """Ids must be unique in OUT for --resume to work; an id seen again in the input (two feeds
     that reuse ids, a crawl that fetched a URL twice) becomes `id#2`, `id#3`, ... in input order,
-    so a rerun over the same inputs gives every record the same id again."""
-    counts: dict[str, int] = {}
+    so a rerun over the same inputs gives every record the same id again. Both engines use it."""
+
+    def __init__(self):
+        self.counts: dict[str, int] = {}
+
+    def __call__(self, item_id: str) -> str:
+        n = self.counts.get(item_id, 0) + 1
+        self.counts[item_id] = n
+        if n == 1:
+            return item_id
+        renamed = f"{item_id}#{n}"
+        while renamed in self.counts:  # an input that already uses the suffixed id
+            n += 1
+            renamed = f"{item_id}#{n}"
+        self.counts[renamed] = 1
+        return renamed
+
+
+def unique_ids(items: Iterable[FeedItem]):
+    assign = IdAssigner()
     for item in items:
-        n = counts.get(item.id, 0) + 1
-        counts[item.id] = n
-        if n > 1:
-            renamed = f"{item.id}#{n}"
-            while renamed in counts:  # an input that already uses the suffixed id
-                n += 1
-                renamed = f"{item.id}#{n}"
-            counts[renamed] = 1
-            item.id = renamed
+        item.id = assign(item.id)
         yield item
 
 

@@ -7,6 +7,7 @@ line never stops a run.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import gzip
 import io
@@ -174,12 +175,6 @@ def read_file_item(file: Path, item_id: str) -> FeedItem:
     return FeedItem(id=item_id, source=str(file), text=text)
 
 
-def iter_folder(path: Path) -> Iterator[FeedItem]:
-    for file in sorted(p for p in path.rglob("*") if p.is_file()):
-        if file.suffix.lower() in TEXT_SUFFIXES | HTML_SUFFIXES:
-            yield read_file_item(file, str(file.relative_to(path)))
-
-
 def iter_feed(path: Path) -> Iterator[FeedItem]:
     import feedparser
 
@@ -208,11 +203,17 @@ def iter_warc(path: Path) -> Iterator[FeedItem]:
     from warcio.exceptions import ArchiveLoadFailed
 
     n = 0
+    quiet = io.StringIO()  # warcio writes its warnings straight to stderr; they become a record here
     with open(path, "rb") as handle:
         iterator = ArchiveIterator(handle)
         try:
-            for n, record in enumerate(iterator, 1):
-                item = _warc_item(path, n, record)
+            while True:
+                with contextlib.redirect_stderr(quiet):
+                    record = next(iterator, None)
+                    if record is None:
+                        break
+                    n += 1
+                    item = _warc_item(path, n, record)
                 if item is not None:
                     yield item
         except (ArchiveLoadFailed, *_STREAM_ERRORS, OSError) as exc:
@@ -229,6 +230,10 @@ def iter_warc(path: Path) -> Iterator[FeedItem]:
     elif unread > 0:
         yield FeedItem(id=f"{path.name}#{n + 1}", source=str(path),
                        error=f"WARC file is cut off after record {n} ({unread} bytes of an incomplete record)")
+    elif iterator.err_count:
+        yield FeedItem(id=f"{path.name}#warnings", source=str(path),
+                       error=f"{iterator.err_count} WARC record(s) have a wrong Content-Length; records next to them "
+                             "may be mis-split")
 
 
 def _warc_item(path: Path, n: int, record) -> FeedItem | None:
@@ -245,6 +250,8 @@ def _warc_item(path: Path, n: int, record) -> FeedItem | None:
         return FeedItem(id=item_id, source=str(path), url=url, error=too_large(len(data), MAX_RECORD_BYTES))
     if getattr(record.raw_stream, "limit", 0):  # bytes the record header promised but the file lacks
         return FeedItem(id=item_id, source=str(path), url=url, error=cut)
+    if not data.strip():
+        return FeedItem(id=item_id, source=str(path), url=url, error="empty response body")
     lowered = ctype.lower()
     charset = lowered.split("charset=")[-1].split(";")[0].strip().strip("\"'") if "charset=" in lowered else "utf-8"
     try:
@@ -254,25 +261,56 @@ def _warc_item(path: Path, n: int, record) -> FeedItem | None:
     return FeedItem(id=item_id, source=str(path), url=url, html=clean_text(html))
 
 
-def iter_inputs(paths: list[str | Path]) -> Iterator[FeedItem]:
-    """Items of every input, in order; unknown or missing inputs become error items."""
+@dataclass(frozen=True)
+class Unit:
+    """One thing to read: a file (read by the reader its name selects), one file of a folder
+    (id = its path inside the folder), or an input that can't be read at all (error)."""
+
+    path: str
+    item_id: str | None = None  # set for a folder's file
+    error: str | None = None
+
+
+def expand_inputs(paths: list[str | Path]) -> list[Unit]:
+    """The read units of the inputs, in order (folders listed, nothing read yet). The local and
+    the Ray engine both read exactly these units with `read_unit`."""
+    units = []
     for raw in paths:
         path = Path(raw)
-        name = path.name.lower()
         if path.is_dir():
-            yield from iter_folder(path)
+            for file in sorted(p for p in path.rglob("*") if p.is_file()):
+                if file.suffix.lower() in TEXT_SUFFIXES | HTML_SUFFIXES:
+                    units.append(Unit(str(file), item_id=str(file.relative_to(path))))
         elif not path.exists():
-            yield FeedItem(id=str(path), source=str(path), error="no such file or directory")
-        elif name.endswith((".warc", ".warc.gz")):
-            yield from iter_warc(path)
-        elif _stem_suffix(path) in JSONL_SUFFIXES:
-            yield from iter_jsonl(path)
-        elif _stem_suffix(path) == ".csv":
-            yield from iter_csv(path)
-        elif path.suffix.lower() in FEED_SUFFIXES:
-            yield from iter_feed(path)
-        elif path.suffix.lower() in TEXT_SUFFIXES | HTML_SUFFIXES:
-            yield read_file_item(path, path.name)
+            units.append(Unit(str(path), error="no such file or directory"))
         else:
-            yield FeedItem(id=str(path), source=str(path), error="unknown input type (expected .jsonl[.gz], .csv[.gz], "
-                                                                  ".rss/.atom/.xml, .warc[.gz], .txt, .html or a folder)")
+            units.append(Unit(str(path)))
+    return units
+
+
+def read_unit(unit: Unit) -> Iterator[FeedItem]:
+    path = Path(unit.path)
+    name = path.name.lower()
+    if unit.error:
+        yield FeedItem(id=unit.path, source=unit.path, error=unit.error)
+    elif unit.item_id is not None:
+        yield read_file_item(path, unit.item_id)
+    elif name.endswith((".warc", ".warc.gz")):
+        yield from iter_warc(path)
+    elif _stem_suffix(path) in JSONL_SUFFIXES:
+        yield from iter_jsonl(path)
+    elif _stem_suffix(path) == ".csv":
+        yield from iter_csv(path)
+    elif path.suffix.lower() in FEED_SUFFIXES:
+        yield from iter_feed(path)
+    elif path.suffix.lower() in TEXT_SUFFIXES | HTML_SUFFIXES:
+        yield read_file_item(path, path.name)
+    else:
+        yield FeedItem(id=str(path), source=str(path), error="unknown input type (expected .jsonl[.gz], .csv[.gz], "
+                                                              ".rss/.atom/.xml, .warc[.gz], .txt, .html or a folder)")
+
+
+def iter_inputs(paths: list[str | Path]) -> Iterator[FeedItem]:
+    """Items of every input, in order; unknown or missing inputs become error items."""
+    for unit in expand_inputs(paths):
+        yield from read_unit(unit)

@@ -115,6 +115,20 @@ def feed_cases() -> dict[str, tuple[bytes, str]]:
     }
 
 
+def small_seeds() -> dict[str, bytes]:
+    """One small valid input per reader format (seeds for mutation and fuzzing)."""
+    rec = {"id": "a", "text": "Sanctions failed. The West lies.", "url": "http://x"}
+    jsonl = (json.dumps(rec) + "\n" + json.dumps({**rec, "id": "b"}) + "\n").encode()
+    page = b"<html><body><article><p>Sanctions failed. The West lies about everything.</p></article></body></html>"
+    rss = (b'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title><item><guid>g1</guid>'
+           b"<description>Sanctions failed.</description></item></channel></rss>")
+    return {
+        "x.jsonl": jsonl, "x.jsonl.gz": gzip.compress(jsonl), "x.csv": b'id,text\na,"Sanctions\nfailed."\nb,ok\n',
+        "x.rss": rss, "x.warc": _warc([("http://w/1", page, "text/html")], gz=False),
+        "x.warc.gz": _warc([("http://w/1", page, "text/html")], gz=True), "x.html": page, "x.txt": b"Plain text.\n",
+    }
+
+
 def make_corpus(folder: Path, which: str = "all") -> dict[str, tuple[Path, str]]:
     folder.mkdir(parents=True, exist_ok=True)
     cases = {}

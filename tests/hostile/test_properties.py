@@ -4,7 +4,6 @@ readers for longer, outside CI)."""
 
 from __future__ import annotations
 
-import gzip
 import io
 import json
 
@@ -15,7 +14,7 @@ from framing.batch import _jsonl, error_record, prepare
 from framing.feeds import iter_inputs
 from framing.segment import segment
 from framing.textio import clean_text, decode_document
-from tests.hostile.corpus import _warc
+from tests.hostile.corpus import small_seeds
 
 # Any code point, surrogates and controls included (st.text() leaves surrogates out).
 ANY_CHAR = st.characters(codec=None, exclude_categories=())
@@ -50,20 +49,7 @@ def test_decode_never_raises_and_yields_safe_text(data):
         assert "\n" not in problem
 
 
-def _seeds() -> dict[str, bytes]:
-    rec = {"id": "a", "text": "Sanctions failed. The West lies.", "url": "http://x"}
-    jsonl = (json.dumps(rec) + "\n" + json.dumps({**rec, "id": "b"}) + "\n").encode()
-    page = b"<html><body><article><p>Sanctions failed. The West lies about everything.</p></article></body></html>"
-    rss = (b'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title><item><guid>g1</guid>'
-           b"<description>Sanctions failed.</description></item></channel></rss>")
-    return {
-        "x.jsonl": jsonl, "x.jsonl.gz": gzip.compress(jsonl), "x.csv": b'id,text\na,"Sanctions\nfailed."\nb,ok\n',
-        "x.rss": rss, "x.warc": _warc([("http://w/1", page, "text/html")], gz=False),
-        "x.warc.gz": _warc([("http://w/1", page, "text/html")], gz=True), "x.html": page, "x.txt": b"Plain text.\n",
-    }
-
-
-SEEDS = _seeds()
+SEEDS = small_seeds()
 
 
 @st.composite
