@@ -222,6 +222,9 @@ def run_ray_batch(inputs: list[str], out: str | Path, model: str | None = None, 
         _init_ray(ray, address, actors, cpus_per_actor)
         ctx = ray.data.DataContext.get_current()
         ctx.enable_progress_bars = progress
+        # Small blocks: one big input file would otherwise come out of its read task as one or
+        # two blocks, and a block is the unit of parallelism for the prepare tasks.
+        ctx.target_max_block_size = 1 << 20
         units = expand_inputs(inputs)
         units_ds = ray.data.from_items([_unit_row(i, u) for i, u in enumerate(units)],
                                        override_num_blocks=max(1, len(units)))

@@ -102,7 +102,7 @@ def feed_cases() -> dict[str, tuple[bytes, str]]:
                 b'<!ENTITY g "&f;&f;&f;&f;&f;&f;&f;&f;&f;&f;"><!ENTITY h "&g;&g;&g;&g;&g;&g;&g;&g;&g;&g;">]>'
                 b'<rss version="2.0"><channel><title>t</title><item><guid>r-bomb</guid><description>&h;</description>'
                 b'</item><item><guid>r-ok</guid><description>' + PROSE.encode() + b'</description></item></channel></rss>')
-    jsonl_gz = gzip.compress(jsonl)
+    jsonl_gz = gzip.compress(jsonl.replace(b'"id": "', b'"id": "gz-'))
     return {
         "broken.jsonl": (jsonl, "JSONL: broken, non-object, undecodable, 11 MB and torn lines; surrogate and NUL escapes"),
         "quotes.csv": (csv, "CSV: embedded newlines, doubled quotes, an unclosed quote"),

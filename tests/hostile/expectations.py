@@ -35,5 +35,5 @@ FEEDS = {
     "garbage.warc.gz": {"garbage.warc.gz#1": "not a readable WARC"},
     "nested.warc.gz": {"http://w/deep": "no main text"},
     "bomb.rss": {"r-bomb": SCORED, "r-ok": SCORED},
-    "truncated.jsonl.gz": {"j-ok#2": SCORED, "truncated.jsonl.gz:9": "cut off"},
+    "truncated.jsonl.gz": {"gz-j-ok": SCORED, "truncated.jsonl.gz:9": "cut off"},
 }
