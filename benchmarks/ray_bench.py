@@ -4,7 +4,9 @@ The feed is benchmarks/feed_bench.py's (>= 2,000 real articles from the corpora,
 HTML), written as 8 JSONL files the way crawls arrive. Every configuration gets the same torch
 threads in total (local: the process; Ray: CPUs per actor = cores / actors). Each run is a fresh
 process (a Ray run includes starting its local Ray instance). Also reports how many records are
-identical between the local and each Ray output. Prints one JSON object.
+identical between the local and each Ray output, and how many get the same decisions (status,
+labels of every sentence): scores can differ in the last digits because bf16 results depend on
+which sentences share a batch. Prints one JSON object.
 
     python benchmarks/ray_bench.py [--model DIR] [--data-dir DIR]
 """
@@ -36,6 +38,7 @@ def split(feed: Path, parts: int) -> list[str]:
 
 
 def run(inputs: list[str], out: Path, model: str | None, *extra: str) -> dict:
+    """One fresh `framing batch` process; rates use the records it wrote (scored articles' sentences)."""
     cmd = [sys.executable, "-m", "framing", "batch", *inputs, "--out", str(out), "--quiet", *extra]
     if model:
         cmd += ["--model", model]
@@ -44,17 +47,20 @@ def run(inputs: list[str], out: Path, model: str | None, *extra: str) -> dict:
     if done.returncode:
         raise SystemExit(done.stderr[-3000:])
     wall = time.perf_counter() - t0
-    summary = json.loads(done.stderr.strip().splitlines()[-1])["summary"]
-    articles = summary.get("written_this_run", summary.get("scored", 0) + summary.get("duplicate", 0)
-                           + summary.get("failed", 0))
-    return {"wall_s": round(wall, 1), "articles": articles, "articles_per_s": round(articles / wall, 2),
-            "sentences_per_s": round(summary["sentences"] / wall, 1)}
+    recs = records(out)
+    sentences = sum(r.get("n_sentences", 0) for r in recs.values() if r["status"] == "scored")
+    return {"wall_s": round(wall, 1), "articles": len(recs), "articles_per_s": round(len(recs) / wall, 2),
+            "sentences": sentences, "sentences_per_s": round(sentences / wall, 1)}
 
 
-def records(out: Path) -> dict[str, str]:
+def records(out: Path) -> dict[str, dict]:
     files = sorted(out.glob("part-*.jsonl")) if out.is_dir() else [out]
-    return {json.loads(line)["id"]: json.dumps(json.loads(line), sort_keys=True)
-            for f in files for line in f.read_text(encoding="utf-8").splitlines()}
+    return {json.loads(line)["id"]: json.loads(line) for f in files for line in f.read_text(encoding="utf-8").splitlines()}
+
+
+def decisions(rec: dict):
+    """What a user acts on: status, and each sentence's labels."""
+    return rec["status"], rec.get("duplicate_of"), [tuple(s["labels"]) for s in rec.get("sentences", [])]
 
 
 def main() -> None:
@@ -82,6 +88,8 @@ def main() -> None:
             remote = records(out)
             result[key]["same_ids"] = set(remote) == set(local)
             result[key]["identical_records"] = round(sum(remote.get(k) == v for k, v in local.items()) / len(local), 4)
+            result[key]["same_decisions"] = round(sum(k in remote and decisions(remote[k]) == decisions(v)
+                                                      for k, v in local.items()) / len(local), 4)
             print(json.dumps({key: result[key]}), file=sys.stderr)
     print(json.dumps(result, indent=2))
 

@@ -24,7 +24,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from tests.hostile.corpus import make_corpus  # noqa: E402
-from tests.hostile.expectations import FEEDS, SCORED, TEXT  # noqa: E402
+from tests.hostile.expectations import FEEDS, SCORED  # noqa: E402
+from tests.hostile.expectations import TEXT as _TEXT  # noqa: E402
+
+TEXT = {**_TEXT, "near-limit-10mb.txt": SCORED}
 from tests.hostile.test_interrupts import write_feed  # noqa: E402
 
 
@@ -41,7 +44,7 @@ def main() -> None:
     rows, totals = [], {"inputs": 0, "crashes": 0, "lost": 0}
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        text = make_corpus(tmp / "text", "text")
+        text = {**make_corpus(tmp / "text", "text"), **make_corpus(tmp / "text", "near-limit")}
         feeds = make_corpus(tmp / "feeds", "feeds")
         # ru_maxrss of children is a high-water mark over all children, so each input runs in a
         # fresh grandchild measured by its own wrapper process.

@@ -16,6 +16,7 @@ import numpy as np
 from .manifest import read_manifest
 from .paths import default_model_dir
 from .segment import Sentence, segment
+from .textio import clean_text
 
 
 @dataclass
@@ -166,9 +167,11 @@ class Classifier:
         """Score (doc_id, raw text) pairs. All sentences of all documents go to the model in one
         call, so the backend can pack them into full batches."""
         docs = list(docs)
-        segmented = [(doc_id, segment(text)) for doc_id, text in docs]
+        segmented = [(doc_id, segment(clean_text(text))) for doc_id, text in docs]
         texts = [s.text for _, sents in segmented for s in sents if s.skipped is None]
-        probs = self.predict_outputs(texts)
+        # Repeated sentences (bylines, boilerplate, quotes across articles) are scored once.
+        unique = {text: k for k, text in enumerate(dict.fromkeys(texts))}
+        probs = self.predict_outputs(list(unique))[[unique[text] for text in texts]]
         out, k = [], 0
         for doc_id, sents in segmented:
             n = sum(s.skipped is None for s in sents)

@@ -68,7 +68,7 @@ def _items_of(row: dict, plan_ref) -> list[dict]:
     """The unit's items under their final ids; items already in OUT (plan says None) are skipped."""
     import ray
 
-    key = id(plan_ref)
+    key = plan_ref.hex()  # the same plan for every task of a run: fetch it once per worker process
     if key not in _PLAN:
         _PLAN.clear()
         _PLAN[key] = ray.get(plan_ref)

@@ -34,6 +34,12 @@ def _page(body: str) -> bytes:
     return f"<html><head><title>t</title></head><body><article><p>{body}</p></article></body></html>".encode()
 
 
+def near_limit_case() -> dict[str, tuple[bytes, str]]:
+    """Just under the 10 MB document limit (benchmark only: its output is ~100 MB of JSON)."""
+    size = 10 * 1024 * 1024 - 4096
+    return {"near-limit-10mb.txt": ((PROSE * (size // len(PROSE) + 1)).encode()[:size], "document just under the 10 MB limit")}
+
+
 def text_cases() -> dict[str, tuple[bytes, str]]:
     """Single documents: what `framing score` is given as files (and `framing batch` in a folder)."""
     rng = random.Random(7)
@@ -134,6 +140,8 @@ def make_corpus(folder: Path, which: str = "all") -> dict[str, tuple[Path, str]]
     cases = {}
     if which in ("all", "text"):
         cases.update(text_cases())
+    if which == "near-limit":
+        cases.update(near_limit_case())
     if which in ("all", "feeds"):
         cases.update(feed_cases())
     out = {}
