@@ -19,7 +19,10 @@ from tests.hostile.corpus import small_seeds
 # Any code point, surrogates and controls included (st.text() leaves surrogates out).
 ANY_CHAR = st.characters(codec=None, exclude_categories=())
 SPACEY = st.sampled_from(list(" \t\n\r\x0b\x0c\x1c\x85\u2028\u2029\u00a0\u3000\u200b.!?"))
-FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+# derandomize: CI sees the same examples on every run (no flaky failures); the open-ended
+# search is scripts/fuzz_readers.py.
+FAST = settings(max_examples=150, deadline=None, derandomize=True,
+                suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
 @FAST
@@ -83,7 +86,7 @@ def _read_all(tmp_path, name, data):
     return items
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=300, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(mutated())
 def test_readers_survive_mutated_inputs(tmp_path, case):
     _read_all(tmp_path, *case)
@@ -106,7 +109,7 @@ def test_jsonl_records_round_trip_with_any_text(tmp_path, records):
     items = list(iter_inputs([path]))
     assert [i.id for i in items] == [clean_text(f"{n}-{rid}") for n, (rid, _) in enumerate(records)]
     for item, (_, text) in zip(items, records):
-        if text.strip():
+        if clean_text(text).strip():  # a NUL-only text is empty once made safe
             assert item.text == clean_text(text)
             prepared = prepare(item)
             assert prepared.error is None or prepared.error == "empty text"
