@@ -64,7 +64,8 @@ def read_manifest(model_dir: str | Path) -> dict:
         raise ModelLoadError(f"Can't find model directory {model_dir}; pass --model with a saved model folder.")
     path = model_dir / MANIFEST_NAME
     if not path.is_file():
-        raise ModelLoadError(f"{model_dir} has no {MANIFEST_NAME}; it is not a model saved by framing.")
+        raise ModelLoadError(f"{model_dir} has no {MANIFEST_NAME}; it is not a model saved by framing (point --model "
+                             "at a folder written by `framing train`, or copy the whole folder again).")
     try:
         manifest = json.loads(path.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:

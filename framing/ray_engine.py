@@ -220,6 +220,7 @@ def run_ray_batch(inputs: list[str], out: str | Path, model: str | None = None, 
     with OutputLock(out):
         written = _prepare_out(out, resume)
         _init_ray(ray, address, actors, cpus_per_actor)
+        _check_resources(ray.cluster_resources(), actors, cpus_per_actor, gpus_per_actor)
         ctx = ray.data.DataContext.get_current()
         ctx.enable_progress_bars = progress
         # Small blocks: one big input file would otherwise come out of its read task as one or
@@ -275,11 +276,22 @@ def _plan(id_rows: list[dict], n_units: int, written: set[str]):
     return plan, order_of, skipped
 
 
+def _check_resources(have: dict, actors: tuple[int, int], cpus: float, gpus: float) -> None:
+    """Ray waits forever for resources no node has; say so instead of hanging."""
+    need = {"CPU": actors[0] * cpus, "GPU": actors[0] * gpus}
+    for kind, amount in need.items():
+        if amount and have.get(kind, 0) < amount:
+            raise InputError(f"--actors {actors[0]} x --{kind.lower()}s-per-actor {amount / actors[0]:g} needs {amount:g} "
+                             f"{kind}s, but the Ray cluster has {have.get(kind, 0):g}; lower them or add nodes")
+
+
 def _init_ray(ray, address: str | None, actors: tuple[int, int], cpus_per_actor: float) -> None:
     import logging
 
-    for name in ("ray", "ray.data"):  # progress bars (unless --quiet) say enough; INFO lines are noise
-        logging.getLogger(name).setLevel(logging.WARNING)
+    # Progress bars (unless --quiet) and our summary say enough; Ray's INFO/WARNING lines on the
+    # terminal are noise (they still go to Ray's log files).
+    for name in ("ray", "ray.data"):
+        logging.getLogger(name).setLevel(logging.ERROR)
     if ray.is_initialized():
         return
     kwargs = {"include_dashboard": False, "logging_level": logging.ERROR, "log_to_driver": False,

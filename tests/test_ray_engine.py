@@ -113,6 +113,12 @@ def test_kill_9_then_resume_under_ray(toy_baseline_dir, tmp_path):
     assert canonical(ray_records(out)) == canonical(local)
 
 
+def test_asking_for_gpus_the_cluster_lacks_is_an_error_not_a_hang(local_ray, toy_baseline_dir, tmp_path):
+    inputs = mixed_feed(tmp_path / "feed")
+    with pytest.raises(InputError, match="GPUs, but the Ray cluster has 0"):
+        run_ray_batch(inputs, tmp_path / "ray", str(toy_baseline_dir), gpus_per_actor=1, progress=False)
+
+
 def test_parse_actors():
     assert parse_actors("2") == (2, 2) and parse_actors("1-4") == (1, 4)
     for bad in ("0", "3-1", "x", "1-"):
