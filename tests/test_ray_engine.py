@@ -22,6 +22,8 @@ ray = pytest.importorskip("ray", reason="Ray is not installed (pip install 'fram
 
 from framing.ray_engine import parse_actors, run_ray_batch  # noqa: E402
 
+pytestmark = pytest.mark.ray
+
 
 @pytest.fixture(scope="module")
 def local_ray():
