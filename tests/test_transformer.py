@@ -117,3 +117,29 @@ def test_blend_with_baseline_averages_outputs(tiny_transformer_dir, toy_baseline
     (dst / "framing.json").write_text(json.dumps(manifest))
     with pytest.raises(ModelLoadError, match="weight"):
         Classifier.load(dst, device="cpu")
+
+
+def test_soup_averages_weights_and_loads(tiny_transformer_dir, tmp_path):
+    import shutil
+
+    from safetensors.torch import load_file, save_file
+
+    from framing.soup import soup_models
+
+    other = tmp_path / "other"
+    shutil.copytree(tiny_transformer_dir, other)
+    weights = load_file(str(other / "model.safetensors"))
+    save_file({k: (v.float() + 1).to(v.dtype) for k, v in weights.items()}, str(other / "model.safetensors"),
+              metadata={"format": "pt"})
+    info = soup_models([tiny_transformer_dir, other], tmp_path / "soup")
+    assert len(info["members"]) == 2
+    souped = load_file(str(tmp_path / "soup" / "model.safetensors"))
+    key = next(k for k in weights if weights[k].is_floating_point())
+    assert torch_close(souped[key].float(), weights[key].float() + 0.5)
+    clf = Classifier.load(tmp_path / "soup", device="cpu", precision="fp32")
+    assert clf.predict_proba(["The corrupt elite lied."]).shape == (1, len(clf.labels))
+    assert "soup" in clf.manifest and "model soup" in (tmp_path / "soup" / "README.md").read_text()
+
+
+def torch_close(a, b) -> bool:
+    return bool(((a - b).abs() <= 1e-2 + 1e-2 * b.abs()).all())

@@ -67,3 +67,15 @@ def blend_cmd(
 
     metrics = blend_models(transformer, baseline, out, data_dir, log=lambda line: typer.echo(line, err=True))
     typer.echo(json.dumps(metrics, indent=2))
+
+
+@app.command("soup")
+@friendly_errors
+def soup_cmd(
+    members: list[str] = typer.Argument(..., help="Two or more transformer folders: fine-tunes of one base, same outputs."),
+    out: str = typer.Option(..., "--out", help="Output folder (re-tune it with `framing blend`)."),
+) -> None:
+    """Average the weights of several fine-tunes (a model soup)."""
+    from ..soup import soup_models
+
+    typer.echo(json.dumps(soup_models(members, out), indent=2))
