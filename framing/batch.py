@@ -152,7 +152,7 @@ class BatchScorer:
             col = outputs[:, j] if scored else np.zeros(0)
             aggregates[label] = {"share": round(float(decisions[:, j].mean()), 4) if scored else 0.0,
                                  "count": int(decisions[:, j].sum()), "max": round(float(col.max()), 4) if scored else 0.0}
-        return {"id": p.item.id, "url": p.item.url, "title": p.item.title, "source": p.item.source, "status": "scored",
+        return {**_head(p.item), "status": "scored",
                 "language": guess_language(p.text or ""), "content_hash": p.content_hash,
                 "n_sentences": len(p.sentences), "n_scored": len(scored), "n_skipped": len(p.sentences) - len(scored),
                 "propaganda_index": propaganda_index(int(flagged.sum()), len(scored)),
@@ -228,8 +228,7 @@ class BatchScorer:
                 records.append(error_record(p.item, p.error))
                 summary.failed += 1
             elif id(p) not in fresh_ids:
-                records.append({**_head(p.item), "status": "duplicate", "duplicate_of": seen_hashes[p.content_hash],
-                                "content_hash": p.content_hash})
+                records.append(duplicate_record(_head(p.item), seen_hashes[p.content_hash], p.content_hash))
                 summary.duplicate += 1
             else:
                 rec = self.article_record(p, known)
@@ -242,6 +241,11 @@ class BatchScorer:
 
 def _head(item: FeedItem) -> dict:
     return {"id": item.id, "url": item.url, "title": item.title, "source": item.source}
+
+
+def duplicate_record(head: dict, duplicate_of: str, content_hash: str) -> dict:
+    """The record of an article whose exact text an earlier one had (both engines write it)."""
+    return {**head, "status": "duplicate", "duplicate_of": duplicate_of, "content_hash": content_hash}
 
 
 def error_record(item: FeedItem, error: str) -> dict:

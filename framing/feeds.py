@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .limits import MAX_DOCUMENT_BYTES as MAX_RECORD_BYTES  # longer records become error records
-from .textio import clean_text, decode_document, too_large
+from .textio import clean_text, decode_document, read_document, too_large
 
 # What a cut or corrupt compressed stream raises part-way through reading it.
 _STREAM_ERRORS = (EOFError, gzip.BadGzipFile, zlib.error)
@@ -160,14 +160,7 @@ def iter_csv(path: Path) -> Iterator[FeedItem]:
 
 def read_file_item(file: Path, item_id: str) -> FeedItem:
     """A .txt or .html file as one item (text or html set, or error)."""
-    try:
-        size = file.stat().st_size
-        if size > MAX_RECORD_BYTES:  # refused before reading: a huge file is never loaded
-            return FeedItem(id=item_id, source=str(file), error=too_large(size, MAX_RECORD_BYTES))
-        data = file.read_bytes()
-    except OSError as exc:
-        return FeedItem(id=item_id, source=str(file), error=f"can't read: {exc.strerror or exc}")
-    text, problem = decode_document(data)
+    text, problem = read_document(file, MAX_RECORD_BYTES)
     if problem:
         return FeedItem(id=item_id, source=str(file), error=problem)
     if file.suffix.lower() in HTML_SUFFIXES:

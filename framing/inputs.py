@@ -12,11 +12,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from .feeds import HTML_SUFFIXES
 from .limits import MAX_DOCUMENT_BYTES
-from .textio import decode_document, too_large
+from .textio import decode_document, read_document, too_large
 
 TEXT_SUFFIXES = {".txt", ".text", ".md"}
-HTML_SUFFIXES = {".html", ".htm", ".xhtml"}
 
 
 @dataclass(frozen=True)
@@ -38,6 +38,10 @@ def decode(name: str, data: bytes, html: bool = False) -> InputDoc | InputFailur
     text, problem = decode_document(data)
     if problem:
         return InputFailure(name, problem)
+    return _extracted(name, text, html)
+
+
+def _extracted(name: str, text: str, html: bool) -> InputDoc | InputFailure:
     if html:
         from .extract import html_to_text
 
@@ -48,18 +52,10 @@ def decode(name: str, data: bytes, html: bool = False) -> InputDoc | InputFailur
 
 
 def read_path(path: Path) -> InputDoc | InputFailure:
-    try:
-        size = path.stat().st_size
-        if size > MAX_DOCUMENT_BYTES:  # refused before reading: a huge file is never loaded
-            return InputFailure(str(path), too_large(size, MAX_DOCUMENT_BYTES))
-        data = path.read_bytes()
-    except FileNotFoundError:
-        return InputFailure(str(path), "no such file")
-    except PermissionError:
-        return InputFailure(str(path), "permission denied")
-    except OSError as exc:
-        return InputFailure(str(path), f"can't read: {exc.strerror or exc}")
-    return decode(str(path), data, html=path.suffix.lower() in HTML_SUFFIXES)
+    text, problem = read_document(path)
+    if problem:
+        return InputFailure(str(path), problem)
+    return _extracted(str(path), text, html=path.suffix.lower() in HTML_SUFFIXES)
 
 
 def read_stdin() -> InputDoc | InputFailure:

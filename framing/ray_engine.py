@@ -167,6 +167,8 @@ def shard_records(out: Path):
 def finalize(out: Path, order_of: dict[str, int]) -> dict[str, int]:
     """Mark as `duplicate` every scored record whose content hash an earlier record (in input
     order) has; rewrite only the shards that change. Returns counts by status."""
+    from .batch import duplicate_record
+
     first: dict[str, tuple[int, str]] = {}
     for _, rec in shard_records(out):
         if rec["status"] == "scored" and rec.get("content_hash"):
@@ -181,8 +183,8 @@ def finalize(out: Path, order_of: dict[str, int]) -> dict[str, int]:
                 rec = json.loads(line)
                 canonical = first.get(rec.get("content_hash") or "", (0, rec["id"]))[1]
                 if rec["status"] == "scored" and canonical != rec["id"]:
-                    rec = {**{k: rec[k] for k in ("id", "url", "title", "source")}, "status": "duplicate",
-                           "duplicate_of": canonical, "content_hash": rec["content_hash"]}
+                    head = {k: rec[k] for k in ("id", "url", "title", "source")}
+                    rec = duplicate_record(head, canonical, rec["content_hash"])
                     line, changed = json.dumps(rec, ensure_ascii=False) + "\n", True
                 counts[rec["status"]] = counts.get(rec["status"], 0) + 1
                 lines.append(line)

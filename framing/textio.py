@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import codecs
 import re
+from pathlib import Path
 
 from .limits import MAX_DOCUMENT_BYTES
 
@@ -78,6 +79,24 @@ def decode_document(data: bytes, limit: int | None = None, boms: bool = True) ->
     if not text.strip():
         return None, "empty: no text to score" if not text else "empty: only whitespace"
     return text, None
+
+
+def read_document(path: Path, limit: int | None = None) -> tuple[str | None, str | None]:
+    """A file as (text, None) or (None, reason); the size is checked before reading, so a huge
+    file is never loaded."""
+    limit = limit or MAX_DOCUMENT_BYTES
+    try:
+        size = path.stat().st_size
+        if size > limit:
+            return None, too_large(size, limit)
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return None, "no such file"
+    except PermissionError:
+        return None, "permission denied"
+    except OSError as exc:
+        return None, f"can't read: {exc.strerror or exc}"
+    return decode_document(data, limit)
 
 
 def too_large(size: int, limit: int) -> str:
