@@ -16,8 +16,8 @@ from .taxonomy import load_taxonomy
 PRIMARY = {"train": "ptc", "dev": "ptc", "test": "semeval2023"}
 
 
-def unit_probabilities(clf, rows) -> np.ndarray:
-    """One row of model outputs per dataset row, in row order, columns in clf.outputs order."""
+def unit_sentences(rows) -> tuple[list[str], np.ndarray]:
+    """The sentences a model scores for the rows, and the row each belongs to."""
     texts, owners = [], []
     for i, (unit, text) in enumerate(zip(rows["unit"], rows["text"])):
         if unit == "sentence":
@@ -27,10 +27,20 @@ def unit_probabilities(clf, rows) -> np.ndarray:
             pieces = [s.text for s in segment_region(text, 0, len(text))] or [text]
             texts.extend(pieces)
             owners.extend([i] * len(pieces))
-    probs = clf.predict_outputs(texts)
-    out = np.zeros((len(rows["unit"]), len(clf.outputs)), dtype=np.float32)
-    np.maximum.at(out, np.asarray(owners, dtype=int), probs)
+    return texts, np.asarray(owners, dtype=int)
+
+
+def pool(probs: np.ndarray, owners: np.ndarray, n_rows: int) -> np.ndarray:
+    """Per row, the per-output maximum over its sentences (a region's union of labels)."""
+    out = np.zeros((n_rows, probs.shape[1]), dtype=np.float32)
+    np.maximum.at(out, owners, probs)
     return out
+
+
+def unit_probabilities(clf, rows) -> np.ndarray:
+    """One row of model outputs per dataset row, in row order, columns in clf.outputs order."""
+    texts, owners = unit_sentences(rows)
+    return pool(clf.predict_outputs(texts), owners, len(rows["unit"]))
 
 
 def _aligned(rows, labels: list[str]) -> tuple[np.ndarray, np.ndarray]:

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from .atomic import atomic_dir
-from .evaluate import _aligned, evaluate_rows, unit_probabilities
+from .evaluate import _aligned, evaluate_rows, pool, unit_probabilities, unit_sentences
 from .manifest import make_manifest, write_manifest
 from .metrics import best_threshold, joint_thresholds
 from .taxonomy import load_taxonomy
@@ -194,11 +194,14 @@ def blend_models(transformer_dir, baseline_dir, out, data_dir=None, weights=(0.0
     bl = Classifier.load(baseline_dir)
     dd = load_dataset_dict(data_dir)
     rows = {split: dd[split][:] for split in ("dev", "test")}
-    outs = {split: (unit_probabilities(tf, r), unit_probabilities(bl, r)) for split, r in rows.items()}
+    # Sentence outputs of both models, blended per sentence and only then pooled over a region's
+    # sentences, exactly as the shipped BlendBackend scores a paragraph.
+    units = {split: unit_sentences(r) for split, r in rows.items()}
+    outs = {split: (tf.predict_outputs(texts), bl.predict_outputs(texts)) for split, (texts, _) in units.items()}
     columns = BlendBackend.columns_for(tf.outputs, bl.outputs)
 
     def blended(split, w):
-        return BlendBackend.combine(*outs[split], w, columns)
+        return pool(BlendBackend.combine(*outs[split], w, columns), units[split][1], len(rows[split]["unit"]))
 
     base_dev = evaluate_rows(bl, rows["dev"], "dev")
     floor = {k: base_dev[k] for k in ("micro_f1", "macro_f1", "any_technique_f1")}
