@@ -126,7 +126,7 @@ def selection_score(result: dict) -> float:
 
 
 def train_transformer(out: str | Path, data_dir=None, settings=None, with_memes: bool = True,
-                      with_synthetic: bool = True, log=None) -> dict:
+                      with_synthetic: bool = True, with_fragments: bool = False, log=None) -> dict:
     from .dataset import load_dataset_dict
     from .inference import Classifier
     from .models.transformer import Trainer, TransformerSettings
@@ -140,6 +140,16 @@ def train_transformer(out: str | Path, data_dir=None, settings=None, with_memes:
     rows = train[:]
     y, m = _aligned(rows, labels)
     y, m, outputs = with_any_head(labels, y, m)
+    texts, n_fragments = list(rows["text"]), 0
+    if with_fragments:
+        from .corpora import read_ptc
+        from .fragments import span_fragments
+        from .paths import resolve_data_dir
+
+        more, fy, fm = span_fragments(read_ptc(resolve_data_dir(data_dir), "train"), outputs)
+        keep = slice(0, settings.limit or len(more))
+        n_fragments = len(more[keep])
+        texts, y, m = texts + more[keep], np.vstack([y, fy[keep]]), np.vstack([m, fm[keep]])
     dev_rows = dd["dev"][:]
     stub = {"labels": labels, "outputs": outputs, "thresholds": dict.fromkeys(labels, 0.5), "model_type": "transformer"}
 
@@ -151,12 +161,14 @@ def train_transformer(out: str | Path, data_dir=None, settings=None, with_memes:
         return selection_score(evaluate_rows(tuned, dev_rows, "dev", probs))
 
     trainer = Trainer(outputs, settings).build()
-    info = trainer.fit(rows["text"], y, m, evaluate=dev_score, log=log)
+    info = {**trainer.fit(texts, y, m, evaluate=dev_score, log=log), "train_rows": len(texts),
+            "fragment_rows": n_fragments}
     from .model_card import write_model_card
     from .models.transformer_backend import TransformerBackend
 
     args = dict(model_type="transformer", labels=labels, outputs=outputs, data_fingerprint=dd.fingerprint_,
-                settings={**trainer.settings_dict(), "with_memes": with_memes, "with_synthetic": with_synthetic},
+                settings={**trainer.settings_dict(), "with_memes": with_memes, "with_synthetic": with_synthetic,
+                          "with_fragments": with_fragments},
                 max_length=settings.max_length, training=info)
     backend = TransformerBackend(trainer.model, trainer.tokenizer, settings.max_length, trainer.device, "fp32", 4096)
     with atomic_dir(out) as tmp:

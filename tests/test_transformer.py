@@ -143,3 +143,41 @@ def test_soup_averages_weights_and_loads(tiny_transformer_dir, tmp_path):
 
 def torch_close(a, b) -> bool:
     return bool(((a - b).abs() <= 1e-2 + 1e-2 * b.abs()).all())
+
+
+def test_head_lr_moves_the_head_and_not_the_encoder(tiny_base):
+    from framing.models.transformer import Trainer, TransformerSettings
+    from tests.conftest import TOY
+
+    labels = ["loaded-language", "doubt"]
+    texts = [t for t, _ in TOY]
+    y = np.array([[label in labs for label in labels] for _, labs in TOY])
+    settings = TransformerSettings(base=str(tiny_base), max_steps=3, batch_size=8, max_length=32, device="cpu",
+                                   lr=1e-9, head_lr=1e-2, warmup_ratio=0.0)
+    trainer = Trainer(labels, settings).build()
+    before = {n: p.detach().clone() for n, p in trainer.model.named_parameters()}
+    trainer.fit(texts, y, np.ones_like(y))
+    moved = {n: float((p.detach() - before[n]).abs().max()) for n, p in trainer.model.named_parameters()}
+    assert moved["classifier.weight"] > 1e-3
+    assert max(v for n, v in moved.items() if not n.startswith("classifier.")) < 1e-6
+    with pytest.raises(ValueError, match="head_lr"):
+        TransformerSettings(head_lr=1.5)
+
+
+def test_train_transformer_end_to_end_with_fragments(data_dir, tiny_base, tmp_path):
+    """The real training entry point on the corpora (two steps of a tiny encoder): thresholds
+    tuned on dev, dev and test metrics, a loadable folder that records the recipe."""
+    from framing.models.transformer import TransformerSettings
+    from framing.training import train_transformer
+
+    out = tmp_path / "tf"
+    settings = TransformerSettings(base=str(tiny_base), max_steps=2, limit=64, batch_size=8, max_length=32,
+                                   device="cpu", head_lr=1e-3)
+    metrics = train_transformer(out, data_dir, settings, with_fragments=True, log=lambda line: None)
+    assert {"dev", "test"} <= set(metrics) and 0 <= metrics["dev"]["macro_f1"] <= 1
+    manifest = json.loads((out / "framing.json").read_text())
+    assert manifest["settings"]["with_fragments"] is True and manifest["settings"]["head_lr"] == 1e-3
+    assert manifest["training"]["steps"] == 2
+    assert manifest["training"]["fragment_rows"] == 64 and manifest["training"]["train_rows"] == 128
+    clf = Classifier.load(out, device="cpu", precision="fp32")
+    assert clf.predict_proba(["They are traitors."]).shape == (1, len(clf.labels))

@@ -21,10 +21,13 @@ def train_cmd(
     data_dir: str = typer.Option(None, "--data-dir", help=DATA_DIR_HELP),
     no_memes: bool = typer.Option(False, "--no-memes", help="Leave SemEval-2021 meme texts out of training."),
     no_synthetic: bool = typer.Option(False, "--no-synthetic", help="Leave team-written frame sentences out."),
+    with_fragments: bool = typer.Option(False, "--with-fragments",
+                                        help="Transformer: add PTC train span fragments as extra rows."),
     base: str = typer.Option(None, "--base", help="Local Hugging Face encoder folder (default: all-MiniLM-L6-v2)."),
     epochs: int = typer.Option(4, "--epochs", help="Transformer: maximum epochs."),
     batch_size: int = typer.Option(16, "--batch-size", help="Transformer: sentences per optimiser step."),
     lr: float = typer.Option(8e-5, "--lr", help="Transformer: peak learning rate."),
+    head_lr: float = typer.Option(0.0, "--head-lr", help="Transformer: learning rate of the classification head (0 = --lr)."),
     max_steps: int = typer.Option(0, "--max-steps", help="Transformer: stop after N steps (0 = no limit)."),
     limit: int = typer.Option(0, "--limit", help="Use only N training rows (quick runs; 0 = all)."),
     eval_every: int = typer.Option(0, "--eval-every", help="Transformer: dev evaluation every N steps (0 = per epoch)."),
@@ -43,13 +46,14 @@ def train_cmd(
         from ..models.transformer import TransformerSettings
 
         try:
-            settings = TransformerSettings(base=base, epochs=epochs, batch_size=batch_size, lr=lr, max_steps=max_steps,
-                                           limit=limit, eval_every=eval_every, seed=seed, device=device,
+            settings = TransformerSettings(base=base, epochs=epochs, batch_size=batch_size, lr=lr, head_lr=head_lr,
+                                           max_steps=max_steps, limit=limit, eval_every=eval_every, seed=seed, device=device,
                                            max_pos_weight=max_pos_weight)
         except ValueError as exc:
             raise typer.BadParameter(str(exc)) from None
         metrics = train_transformer(target, data_dir, settings, with_memes=not no_memes,
-                                    with_synthetic=not no_synthetic, log=lambda line: typer.echo(line, err=True))
+                                    with_synthetic=not no_synthetic, with_fragments=with_fragments,
+                                    log=lambda line: typer.echo(line, err=True))
     typer.echo(json.dumps(metrics, indent=2))
     typer.echo(f"saved to {target}")
 

@@ -37,6 +37,7 @@ class TransformerSettings:
     epochs: int = 4
     batch_size: int = 16
     lr: float = 8e-5
+    head_lr: float = 0.0  # learning rate of the new classification head; 0 = same as lr
     weight_decay: float = 0.01
     warmup_ratio: float = 0.06
     max_length: int = 128
@@ -57,6 +58,8 @@ class TransformerSettings:
                 raise ValueError(f"TransformerSettings.{name} must be >= 0, got {getattr(self, name)!r}")
         if not 0 < self.lr < 1:
             raise ValueError(f"TransformerSettings.lr must be in (0, 1), got {self.lr!r}")
+        if not 0 <= self.head_lr < 1:
+            raise ValueError(f"TransformerSettings.head_lr must be in [0, 1), got {self.head_lr!r}")
         if not 0 <= self.warmup_ratio < 1:
             raise ValueError(f"TransformerSettings.warmup_ratio must be in [0, 1), got {self.warmup_ratio!r}")
 
@@ -126,7 +129,7 @@ class Trainer:
         total = steps_per_epoch * s.epochs
         if s.max_steps:
             total = min(total, s.max_steps)
-        opt = torch.optim.AdamW(self.model.parameters(), lr=s.lr, weight_decay=s.weight_decay)
+        opt = torch.optim.AdamW(self.param_groups(), lr=s.lr, weight_decay=s.weight_decay)
         warmup = max(1, int(total * s.warmup_ratio))
         sched = torch.optim.lr_scheduler.LambdaLR(
             opt, lambda step: min((step + 1) / warmup, max(0.0, (total - step) / max(1, total - warmup))))
@@ -196,6 +199,17 @@ class Trainer:
         self.model.eval()
         return {"history": history, "best_dev_score": best, "steps": step,
                 "train_seconds": round(time.time() - started, 1)}
+
+    def param_groups(self) -> list[dict]:
+        """The encoder at `lr`, the randomly initialised head at `head_lr`. At the encoder's small
+        rate the head learns the rare labels too slowly: a linear probe on the frozen base
+        encoder ranked flag-waving, doubt, appeal to fear and authority better on PTC dev than
+        the fine-tune did."""
+        head = [p for n, p in self.model.named_parameters() if n.startswith("classifier.")]
+        rest = [p for n, p in self.model.named_parameters() if not n.startswith("classifier.")]
+        if not self.s.head_lr or not head:
+            return [{"params": head + rest}]
+        return [{"params": rest}, {"params": head, "lr": self.s.head_lr}]
 
     def save(self, out: Path) -> None:
         """Hugging Face folder: fp16 weights (half the size) with config dtype float32, so that
