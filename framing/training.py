@@ -76,8 +76,23 @@ def training_rows(dd, with_synthetic: bool = True):
     return train
 
 
+def add_fragments(texts: list[str], y: np.ndarray, m: np.ndarray, outputs: list[str], data_dir, enabled: bool,
+                  limit: int = 0):
+    """The training rows, plus the PTC train span fragments when `enabled` (at most `limit`)."""
+    if not enabled:
+        return texts, y, m, 0
+    from .corpora import read_ptc
+    from .fragments import span_fragments
+    from .paths import resolve_data_dir
+
+    more, fy, fm = span_fragments(read_ptc(resolve_data_dir(data_dir), "train"), outputs)
+    keep = slice(0, limit or len(more))
+    more, fy, fm = more[keep], fy[keep], fm[keep]
+    return texts + more, np.vstack([y, fy]), np.vstack([m, fm]), len(more)
+
+
 def train_baseline(out: str | Path, data_dir=None, settings=None, with_memes: bool = True,
-                   with_synthetic: bool = True) -> dict:
+                   with_synthetic: bool = True, with_fragments: bool = False) -> dict:
     from .dataset import load_dataset_dict
     from .inference import Classifier
     from .models.baseline import BaselineModel, BaselineSettings
@@ -88,9 +103,12 @@ def train_baseline(out: str | Path, data_dir=None, settings=None, with_memes: bo
     train = training_rows(dd, with_synthetic)[:]
     y, m = _aligned(train, labels)
     y, m, outputs = with_any_head(labels, y, m)
-    model = BaselineModel(outputs, settings).fit(train["text"], y, m)
+    texts, y, m, n_fragments = add_fragments(list(train["text"]), y, m, outputs, data_dir, with_fragments)
+    model = BaselineModel(outputs, settings).fit(texts, y, m)
     args = dict(model_type="baseline", labels=labels, outputs=outputs, data_fingerprint=dd.fingerprint_,
-                settings={**asdict(settings), "with_memes": with_memes, "with_synthetic": with_synthetic})
+                settings={**asdict(settings), "with_memes": with_memes, "with_synthetic": with_synthetic,
+                          "with_fragments": with_fragments},
+                training={"train_rows": len(texts), "fragment_rows": n_fragments})
     with atomic_dir(out) as tmp:
         model.save(tmp)
         clf = Classifier(model, {"labels": labels, "outputs": outputs, "thresholds": dict.fromkeys(labels, 0.5),
@@ -140,16 +158,8 @@ def train_transformer(out: str | Path, data_dir=None, settings=None, with_memes:
     rows = train[:]
     y, m = _aligned(rows, labels)
     y, m, outputs = with_any_head(labels, y, m)
-    texts, n_fragments = list(rows["text"]), 0
-    if with_fragments:
-        from .corpora import read_ptc
-        from .fragments import span_fragments
-        from .paths import resolve_data_dir
-
-        more, fy, fm = span_fragments(read_ptc(resolve_data_dir(data_dir), "train"), outputs)
-        keep = slice(0, settings.limit or len(more))
-        n_fragments = len(more[keep])
-        texts, y, m = texts + more[keep], np.vstack([y, fy[keep]]), np.vstack([m, fm[keep]])
+    texts, y, m, n_fragments = add_fragments(list(rows["text"]), y, m, outputs, data_dir, with_fragments,
+                                             settings.limit)
     dev_rows = dd["dev"][:]
     stub = {"labels": labels, "outputs": outputs, "thresholds": dict.fromkeys(labels, 0.5), "model_type": "transformer"}
 
@@ -188,13 +198,17 @@ def blend_selection_score(result: dict) -> float:
     return float(np.mean(scores))
 
 
+# The dev targets of the shipped model (transformer issue): PTC dev any-technique, micro, macro F1.
+DEV_TARGETS = {"any_technique_f1": 0.65, "micro_f1": 0.33, "macro_f1": 0.22}
+
+
 def blend_models(transformer_dir, baseline_dir, out, data_dir=None, weights=(0.0, 0.2, 0.4, 0.5, 0.6, 0.7, 0.8),
-                 objectives=("label-f1", "joint", "joint-macro2"), log=print) -> dict:
+                 objectives=("label-f1", "joint", "joint-macro2"), targets=None, log=print) -> dict:
     """Ship a transformer blended with the baseline: weight and threshold objective chosen on dev.
 
-    Among the candidates that beat the baseline on every dev aggregate (PTC micro, macro and
-    any-technique F1), the one with the best `blend_selection_score`; if none does, the best
-    overall."""
+    Candidates are ranked by: beating the baseline on every dev aggregate (PTC micro, macro and
+    any-technique F1), then the number of `targets` (default `DEV_TARGETS`) met on dev, then
+    `blend_selection_score`. All three are dev figures; test is only reported."""
     import json
 
     from .dataset import load_dataset_dict
@@ -215,6 +229,7 @@ def blend_models(transformer_dir, baseline_dir, out, data_dir=None, weights=(0.0
     def blended(split, w):
         return pool(BlendBackend.combine(*outs[split], w, columns), units[split][1], len(rows[split]["unit"]))
 
+    targets = DEV_TARGETS if targets is None else targets
     base_dev = evaluate_rows(bl, rows["dev"], "dev")
     floor = {k: base_dev[k] for k in ("micro_f1", "macro_f1", "any_technique_f1")}
     best = None
@@ -226,11 +241,13 @@ def blend_models(transformer_dir, baseline_dir, out, data_dir=None, weights=(0.0
             result = evaluate_rows(Classifier(tf.backend, stub, out), rows["dev"], "dev", probs)
             score = blend_selection_score(result)
             beats = all(result[k] > v for k, v in floor.items())
+            met = sum(result[k] >= v for k, v in targets.items())
             log(json.dumps({"weight": w, "objective": objective, "dev_score": round(score, 4), "beats_baseline": beats,
+                            "targets_met": met,
                             **{k: round(result[k], 4) for k in ("micro_f1", "macro_f1", "any_technique_f1")}}))
-            if best is None or (beats, score) > (best[0], best[1]):
-                best = (beats, score, w, objective, thresholds, gate, result)
-    beats, score, w, objective, thresholds, gate, dev_result = best
+            if best is None or (beats, met, score) > best[:3]:
+                best = (beats, met, score, w, objective, thresholds, gate, result)
+    beats, met, score, w, objective, thresholds, gate, dev_result = best
     stub = {**tf.manifest, "thresholds": thresholds, "any_technique": gate}
     test_result = evaluate_rows(Classifier(tf.backend, stub, out), rows["test"], "test", blended("test", w))
     from .model_card import write_model_card
@@ -243,10 +260,11 @@ def blend_models(transformer_dir, baseline_dir, out, data_dir=None, weights=(0.0
             manifest["blend"] = {"path": "baseline", "weight": w, "baseline_fingerprint": bl.manifest["data_fingerprint"]}
         manifest.update(thresholds=thresholds, any_technique=gate,
                         selection={"weight": w, "threshold_objective": objective, "dev_score": round(score, 4),
-                                   "beats_baseline_on_dev": beats,
+                                   "beats_baseline_on_dev": beats, "targets": targets, "targets_met_on_dev": met,
                                    "baseline_dev": {k: round(v, 4) for k, v in floor.items()},
-                                   "criterion": "beats the baseline on every PTC dev aggregate, then the best mean of "
-                                                "PTC dev micro, macro, any-technique F1 and frames dev macro-F1"})
+                                   "criterion": "beats the baseline on every PTC dev aggregate, then the most dev "
+                                                "targets met, then the best mean of PTC dev micro, macro, "
+                                                "any-technique F1 and frames dev macro-F1"})
         manifest["metrics"] = {"dev": _summary(dev_result), "test": _summary(test_result)}
         (tmp / MANIFEST_NAME).write_text(json.dumps(manifest, indent=2) + "\n")
         write_model_card(tmp)

@@ -164,16 +164,21 @@ def test_head_lr_moves_the_head_and_not_the_encoder(tiny_base):
         TransformerSettings(head_lr=1.5)
 
 
-def test_train_transformer_end_to_end_with_fragments(data_dir, tiny_base, tmp_path):
-    """The real training entry point on the corpora (two steps of a tiny encoder): thresholds
-    tuned on dev, dev and test metrics, a loadable folder that records the recipe."""
+@pytest.fixture(scope="module")
+def corpus_tiny_transformer(data_dir, tiny_base, tmp_path_factory):
+    """The real training entry point on the corpora: two steps of a tiny encoder."""
     from framing.models.transformer import TransformerSettings
     from framing.training import train_transformer
 
-    out = tmp_path / "tf"
+    out = tmp_path_factory.mktemp("corpus-tf") / "tf"
     settings = TransformerSettings(base=str(tiny_base), max_steps=2, limit=64, batch_size=8, max_length=32,
                                    device="cpu", head_lr=1e-3)
-    metrics = train_transformer(out, data_dir, settings, with_fragments=True, log=lambda line: None)
+    return out, train_transformer(out, data_dir, settings, with_fragments=True, log=lambda line: None)
+
+
+def test_train_transformer_end_to_end_with_fragments(corpus_tiny_transformer):
+    """Thresholds tuned on dev, dev and test metrics, a loadable folder that records the recipe."""
+    out, metrics = corpus_tiny_transformer
     assert {"dev", "test"} <= set(metrics) and 0 <= metrics["dev"]["macro_f1"] <= 1
     manifest = json.loads((out / "framing.json").read_text())
     assert manifest["settings"]["with_fragments"] is True and manifest["settings"]["head_lr"] == 1e-3
@@ -181,3 +186,24 @@ def test_train_transformer_end_to_end_with_fragments(data_dir, tiny_base, tmp_pa
     assert manifest["training"]["fragment_rows"] == 64 and manifest["training"]["train_rows"] == 128
     clf = Classifier.load(out, device="cpu", precision="fp32")
     assert clf.predict_proba(["They are traitors."]).shape == (1, len(clf.labels))
+
+
+def test_blend_models_picks_the_best_dev_candidate_and_records_it(corpus_tiny_transformer, data_dir, tmp_path):
+    from framing.evaluate import evaluate
+    from framing.paths import MODELS_DIR
+    from framing.training import blend_models
+
+    lines = []
+    out = tmp_path / "blend"
+    metrics = blend_models(corpus_tiny_transformer[0], MODELS_DIR / "baseline", out, data_dir, weights=(0.0, 0.6),
+                           objectives=("label-f1", "joint"), targets={"macro_f1": 0.0, "micro_f1": 2.0},
+                           log=lambda line: lines.append(json.loads(line)))
+    assert len(lines) == 4 and all(c["targets_met"] == 1 for c in lines)  # 2.0 is out of reach
+    best = max(lines, key=lambda c: (c["beats_baseline"], c["targets_met"], c["dev_score"]))
+    manifest = json.loads((out / "framing.json").read_text())
+    assert (manifest["selection"]["weight"], manifest["selection"]["threshold_objective"]) == (
+        best["weight"], best["objective"])
+    assert (out / "baseline").is_dir() == (best["weight"] > 0)
+    # what the folder records is what `framing evaluate` measures on it
+    dev = evaluate(Classifier.load(out, device="cpu", precision="fp32"), "dev", data_dir)
+    assert round(dev["micro_f1"], 4) == metrics["dev"]["micro_f1"] == best["micro_f1"]

@@ -22,7 +22,7 @@ def train_cmd(
     no_memes: bool = typer.Option(False, "--no-memes", help="Leave SemEval-2021 meme texts out of training."),
     no_synthetic: bool = typer.Option(False, "--no-synthetic", help="Leave team-written frame sentences out."),
     with_fragments: bool = typer.Option(False, "--with-fragments",
-                                        help="Transformer: add PTC train span fragments as extra rows."),
+                                        help="Add the PTC train span fragments as extra training rows."),
     base: str = typer.Option(None, "--base", help="Local Hugging Face encoder folder (default: all-MiniLM-L6-v2)."),
     epochs: int = typer.Option(4, "--epochs", help="Transformer: maximum epochs."),
     batch_size: int = typer.Option(16, "--batch-size", help="Transformer: sentences per optimiser step."),
@@ -41,7 +41,8 @@ def train_cmd(
 
     target = out or str(MODELS_DIR / model.value)
     if model is ModelKind.baseline:
-        metrics = train_baseline(target, data_dir, with_memes=not no_memes, with_synthetic=not no_synthetic)
+        metrics = train_baseline(target, data_dir, with_memes=not no_memes, with_synthetic=not no_synthetic,
+                                 with_fragments=with_fragments)
     else:
         from ..models.transformer import TransformerSettings
 
