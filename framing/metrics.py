@@ -90,7 +90,7 @@ def joint_thresholds(y: np.ndarray, scores: np.ndarray, mask: np.ndarray, start:
     Per-label F1-optimal thresholds let a label the model barely knows fire on hundreds of
     sentences for a handful of hits (F1 0.02): good for nobody, fatal for micro-F1. This search
     starts from those thresholds and may raise any label's threshold (up to "never") when that
-    helps the two aggregates together."""
+    helps the two aggregates together. Labels without a positive keep their start threshold."""
     y, mask = np.asarray(y, bool), np.asarray(mask, bool)
     n_labels = y.shape[1]
     th = np.array(start, dtype=float)
@@ -102,6 +102,11 @@ def joint_thresholds(y: np.ndarray, scores: np.ndarray, mask: np.ndarray, start:
     for _ in range(rounds):
         changed = False
         for j, (t, s) in enumerate(cols):
+            if not has_support[j]:
+                # No positive on these rows: any firing is a false positive here, so the search
+                # would always switch the label off. Keep the given threshold instead (a frame
+                # with no dev positives must still be predictable on new text).
+                continue
             best, best_t, best_c = _joint_objective(counts, has_support, macro_weight), th[j], counts[j].copy()
             for cand in cands[j]:
                 counts[j] = _counts(t, s, cand)

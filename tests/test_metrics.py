@@ -58,3 +58,17 @@ def test_joint_thresholds_switch_off_a_label_that_only_adds_noise():
     assert after["micro_f1"] + after["macro_f1"] >= before["micro_f1"] + before["macro_f1"]
     assert after["micro_f1"] > before["micro_f1"]
     assert 0 < tuned.max() < 1
+
+
+def test_joint_thresholds_keep_a_label_without_positives():
+    """praise-of-partnership has no dev positive: the search must not switch it off for good."""
+    from framing.metrics import joint_thresholds
+
+    rng = np.random.default_rng(1)
+    n = 300
+    a = rng.random(n) < 0.3
+    scores = np.c_[np.where(a, 0.8, 0.2) + rng.normal(0, 0.05, n), rng.uniform(0.4, 0.9, n)]
+    y = np.c_[a, np.zeros(n, bool)]
+    tuned = joint_thresholds(y, scores, np.ones_like(y), np.array([0.5, 0.5]))
+    assert tuned[1] == 0.5  # raising it to "never" would have removed every false positive
+    assert (scores[:, 1] >= tuned[1]).any()
