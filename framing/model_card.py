@@ -24,7 +24,9 @@ def write_model_card(model_dir: Path) -> None:
         "its probability reaches the per-label threshold in `framing.json` (tuned on dev).",
         "",
         "## Data",
-        "Trained on PTC (SemEval-2020 Task 11) train articles, spans projected onto sentences; SemEval-2021",
+        "Trained on PTC (SemEval-2020 Task 11) train articles, spans projected onto sentences"
+        + (" and the annotated span fragments themselves as extra rows" if m["settings"].get("with_fragments") else "")
+        + "; SemEval-2021",
         "Task 6 meme texts (train); the project's own frame annotations (train split). Thresholds and the",
         "checkpoint were chosen on dev (PTC dev-gold, memes dev, frame annotations dev); test was never used",
         f"for any choice. Data fingerprint `{m['data_fingerprint']}`, taxonomy {m['taxonomy_version']}.",
@@ -57,7 +59,7 @@ def write_model_card(model_dir: Path) -> None:
         "## Use",
         "```python",
         "from framing import Classifier",
-        f"clf = Classifier.load('{model_dir.name}')",
+        "clf = Classifier.load('path/to/this/folder')",
         "clf.predict_proba(['The corrupt elites lied to us again.'])",
         "```",
         "Also loads with `transformers.pipeline('text-classification', model=DIR, top_k=None)`.",

@@ -92,7 +92,7 @@ def add_fragments(texts: list[str], y: np.ndarray, m: np.ndarray, outputs: list[
 
 
 def train_baseline(out: str | Path, data_dir=None, settings=None, with_memes: bool = True,
-                   with_synthetic: bool = True, with_fragments: bool = False) -> dict:
+                   with_synthetic: bool = True, with_fragments: bool = True) -> dict:
     from .dataset import load_dataset_dict
     from .inference import Classifier
     from .models.baseline import BaselineModel, BaselineSettings
@@ -144,7 +144,7 @@ def selection_score(result: dict) -> float:
 
 
 def train_transformer(out: str | Path, data_dir=None, settings=None, with_memes: bool = True,
-                      with_synthetic: bool = True, with_fragments: bool = False, log=None) -> dict:
+                      with_synthetic: bool = True, with_fragments: bool = True, log=None) -> dict:
     from .dataset import load_dataset_dict
     from .inference import Classifier
     from .models.transformer import Trainer, TransformerSettings

@@ -36,14 +36,14 @@ class TransformerSettings:
     base: str | None = None
     epochs: int = 4
     batch_size: int = 16
-    lr: float = 8e-5
-    head_lr: float = 0.0  # learning rate of the new classification head; 0 = same as lr
+    lr: float = 5e-5
+    head_lr: float = 1e-3  # learning rate of the new classification head; 0 = same as lr
     weight_decay: float = 0.01
     warmup_ratio: float = 0.06
     max_length: int = 128
-    max_pos_weight: float = 10.0
+    max_pos_weight: float = 5.0
     patience: int = 2
-    eval_every: int = 0  # steps between dev evaluations; 0 = once per epoch
+    eval_every: int = 500  # steps between dev evaluations; 0 = once per epoch
     max_steps: int = 0  # stop after this many optimiser steps (quick runs); 0 = no limit
     limit: int = 0  # use only the first N training rows (quick runs); 0 = all
     seed: int = 13
