@@ -183,7 +183,8 @@ def _train_child(out: str, die_at: str | None):
     framing.models.baseline.BaselineModel.save = dying(save, "weights")
     framing.training.write_manifest = dying(framing.manifest.write_manifest, "manifest")
     framing.training.train_baseline(out, settings=BaselineSettings(min_df=1, max_word_features=200,
-                                                                     max_char_features=200))
+                                                                     max_char_features=200),
+                                    with_fragments=False)  # the toy dataset only, no corpora needed
 
 
 def _tree_digest(path: Path) -> str:
