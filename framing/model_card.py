@@ -31,6 +31,9 @@ def write_model_card(model_dir: Path) -> None:
         "checkpoint were chosen on dev (PTC dev-gold, memes dev, frame annotations dev); test was never used",
         f"for any choice. Data fingerprint `{m['data_fingerprint']}`, taxonomy {m['taxonomy_version']}.",
         "",
+        *([f"Training also had a token-level span loss (weight {m['settings']['span_weight']}): a training-only "
+           "layer predicted which techniques cover each token, from PTC's character spans. It is not part of "
+           "these weights.", ""] if m["settings"].get("span_weight") else []),
         *([f"Weights: the uniform average (model soup) of {len(m['soup']['members'])} fine-tunes of the same base "
            f"(seeds {', '.join(str(x.get('seed')) for x in m['soup']['members'])}); the thresholds and the blend "
            "were then chosen on dev.", ""] if m.get("soup") else []),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from dataclasses import asdict
 from pathlib import Path
@@ -91,6 +92,20 @@ def add_fragments(texts: list[str], y: np.ndarray, m: np.ndarray, outputs: list[
     return texts + more, np.vstack([y, fy]), np.vstack([m, fm]), len(more)
 
 
+def train_spans(rows, texts: list[str], y: np.ndarray, outputs: list[str], data_dir, n_fragments: int) -> list:
+    """Token-span annotations for the span loss: PTC train sentences get their articles' spans,
+    fragment rows (the last `n_fragments`) are their techniques end to end, other rows none."""
+    from .corpora import read_ptc
+    from .paths import resolve_data_dir
+    from .token_spans import sentence_spans, whole_text_spans
+
+    spans = sentence_spans(rows, read_ptc(resolve_data_dir(data_dir), "train"), outputs)
+    if n_fragments:
+        spans += whole_text_spans(texts[-n_fragments:], y[-n_fragments:])
+    assert len(spans) == len(texts)
+    return spans
+
+
 def train_baseline(out: str | Path, data_dir=None, settings=None, with_memes: bool = True,
                    with_synthetic: bool = True, with_fragments: bool = True) -> dict:
     from .dataset import load_dataset_dict
@@ -160,6 +175,7 @@ def train_transformer(out: str | Path, data_dir=None, settings=None, with_memes:
     y, m, outputs = with_any_head(labels, y, m)
     texts, y, m, n_fragments = add_fragments(list(rows["text"]), y, m, outputs, data_dir, with_fragments,
                                              settings.limit)
+    spans = train_spans(rows, texts, y, outputs, data_dir, n_fragments) if settings.span_weight else None
     dev_rows = dd["dev"][:]
     stub = {"labels": labels, "outputs": outputs, "thresholds": dict.fromkeys(labels, 0.5), "model_type": "transformer"}
 
@@ -168,10 +184,14 @@ def train_transformer(out: str | Path, data_dir=None, settings=None, with_memes:
         probs = unit_probabilities(clf, dev_rows)
         thresholds, gate = tune_thresholds(clf, dev_rows, probs)
         tuned = Classifier(backend, {**stub, "thresholds": thresholds, "any_technique": gate}, Path(out))
-        return selection_score(evaluate_rows(tuned, dev_rows, "dev", probs))
+        result = evaluate_rows(tuned, dev_rows, "dev", probs)
+        if log and "ptc" in result["sets"]:
+            log(json.dumps({"dev_ptc": {k: round(result["sets"]["ptc"][k], 4)
+                                        for k in ("micro_f1", "macro_f1", "any_technique_f1")}}))
+        return selection_score(result)
 
     trainer = Trainer(outputs, settings).build()
-    info = {**trainer.fit(texts, y, m, evaluate=dev_score, log=log), "train_rows": len(texts),
+    info = {**trainer.fit(texts, y, m, evaluate=dev_score, log=log, spans=spans), "train_rows": len(texts),
             "fragment_rows": n_fragments}
     from .model_card import write_model_card
     from .models.transformer_backend import TransformerBackend
@@ -209,7 +229,6 @@ def blend_models(transformer_dir, baseline_dir, out, data_dir=None, weights=(0.0
     Candidates are ranked by: beating the baseline on every dev aggregate (PTC micro, macro and
     any-technique F1), then the number of `targets` (default `DEV_TARGETS`) met on dev, then
     `blend_selection_score`. All three are dev figures; test is only reported."""
-    import json
 
     from .dataset import load_dataset_dict
     from .inference import BlendBackend, Classifier

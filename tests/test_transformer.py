@@ -164,6 +164,46 @@ def test_head_lr_moves_the_head_and_not_the_encoder(tiny_base):
         TransformerSettings(head_lr=1.5)
 
 
+def test_span_loss_reaches_the_encoder_and_is_not_saved(tiny_base, tmp_path):
+    """With every sentence cell masked, only the token-level span loss can move the encoder;
+    its token head is training-only, so the saved folder is the plain classifier."""
+    from safetensors import safe_open
+
+    from framing.models.transformer import Trainer, TransformerSettings
+    from framing.token_spans import whole_text_spans
+    from tests.conftest import TOY
+
+    labels = ["loaded-language", "doubt", "any-technique"]
+    texts = [t for t, _ in TOY]
+    y = np.array([[label in labs for label in labels] for _, labs in TOY])
+    spans = whole_text_spans(texts, y[:, :2])
+    no_sentence_loss = np.zeros_like(y)
+
+    def moved(span_weight):
+        settings = TransformerSettings(base=str(tiny_base), max_steps=3, batch_size=8, max_length=32, device="cpu",
+                                       span_weight=span_weight, warmup_ratio=0.0, lr=1e-3,
+                                       weight_decay=0.0)
+        trainer = Trainer(labels, settings).build()
+        before = {n: p.detach().clone() for n, p in trainer.model.named_parameters()}
+        trainer.fit(texts, y, no_sentence_loss, spans=spans)
+        return trainer, max(float((p.detach() - before[n]).abs().max())
+                            for n, p in trainer.model.named_parameters() if n.startswith("bert.encoder"))
+
+    plain, delta = moved(0.0)
+    assert delta == 0.0  # no loss at all: nothing moves
+    trainer, delta = moved(1.0)
+    assert delta > 1e-4
+    names = {}
+    for name, t in (("plain", plain), ("span", trainer)):
+        t.save(tmp_path / name)
+        with safe_open(str(tmp_path / name / "model.safetensors"), "pt") as f:
+            names[name] = set(f.keys())
+    assert names["span"] == names["plain"]  # the token head is not part of the saved model
+    assert json.loads((tmp_path / "span" / "config.json").read_text())["id2label"]["2"] == "any-technique"
+    with pytest.raises(ValueError, match="span_weight"):
+        TransformerSettings(span_weight=-1)
+
+
 @pytest.fixture(scope="module")
 def corpus_tiny_transformer(data_dir, tiny_base, tmp_path_factory):
     """The real training entry point on the corpora: two steps of a tiny encoder."""
@@ -172,7 +212,7 @@ def corpus_tiny_transformer(data_dir, tiny_base, tmp_path_factory):
 
     out = tmp_path_factory.mktemp("corpus-tf") / "tf"
     settings = TransformerSettings(base=str(tiny_base), max_steps=2, limit=64, batch_size=8, max_length=32,
-                                   device="cpu", head_lr=1e-3)
+                                   device="cpu", head_lr=1e-3, span_weight=0.5)
     return out, train_transformer(out, data_dir, settings, with_fragments=True, log=lambda line: None)
 
 
@@ -182,10 +222,11 @@ def test_train_transformer_end_to_end_with_fragments(corpus_tiny_transformer):
     assert {"dev", "test"} <= set(metrics) and 0 <= metrics["dev"]["macro_f1"] <= 1
     manifest = json.loads((out / "framing.json").read_text())
     assert manifest["settings"]["with_fragments"] is True and manifest["settings"]["head_lr"] == 1e-3
+    assert manifest["settings"]["span_weight"] == 0.5
     assert manifest["training"]["steps"] == 2
     assert manifest["training"]["fragment_rows"] == 64 and manifest["training"]["train_rows"] == 128
     card = (out / "README.md").read_text()
-    assert "span fragments" in card and ".partial" not in card  # the card names no temporary folder
+    assert "span fragments" in card and "token-level span loss (weight 0.5)" in card and ".partial" not in card  # the card names no temporary folder
     clf = Classifier.load(out, device="cpu", precision="fp32")
     assert clf.predict_proba(["They are traitors."]).shape == (1, len(clf.labels))
 

@@ -32,6 +32,8 @@ def train_cmd(
     limit: int = typer.Option(0, "--limit", help="Use only N training rows (quick runs; 0 = all)."),
     eval_every: int = typer.Option(500, "--eval-every", help="Transformer: dev evaluation every N steps (0 = per epoch)."),
     max_pos_weight: float = typer.Option(5.0, "--max-pos-weight", help="Transformer: cap on per-label positive weights."),
+    span_weight: float = typer.Option(0.0, "--span-weight",
+                                      help="Transformer: weight of the auxiliary token-level span loss (0 = off)."),
     seed: int = typer.Option(13, "--seed", help="Random seed."),
     device: str = typer.Option("auto", "--device", help="auto, cpu or cuda[:N]."),
 ) -> None:
@@ -49,7 +51,7 @@ def train_cmd(
         try:
             settings = TransformerSettings(base=base, epochs=epochs, batch_size=batch_size, lr=lr, head_lr=head_lr,
                                            max_steps=max_steps, limit=limit, eval_every=eval_every, seed=seed, device=device,
-                                           max_pos_weight=max_pos_weight)
+                                           max_pos_weight=max_pos_weight, span_weight=span_weight)
         except ValueError as exc:
             raise typer.BadParameter(str(exc)) from None
         metrics = train_transformer(target, data_dir, settings, with_memes=not no_memes,

@@ -42,6 +42,7 @@ class TransformerSettings:
     warmup_ratio: float = 0.06
     max_length: int = 128
     max_pos_weight: float = 5.0
+    span_weight: float = 0.0  # weight of the auxiliary token-level span loss; 0 = off
     patience: int = 2
     eval_every: int = 500  # steps between dev evaluations; 0 = once per epoch
     max_steps: int = 0  # stop after this many optimiser steps (quick runs); 0 = no limit
@@ -60,6 +61,8 @@ class TransformerSettings:
             raise ValueError(f"TransformerSettings.lr must be in (0, 1), got {self.lr!r}")
         if not 0 <= self.head_lr < 1:
             raise ValueError(f"TransformerSettings.head_lr must be in [0, 1), got {self.head_lr!r}")
+        if not 0 <= self.span_weight <= 100:
+            raise ValueError(f"TransformerSettings.span_weight must be in [0, 100], got {self.span_weight!r}")
         if not 0 <= self.warmup_ratio < 1:
             raise ValueError(f"TransformerSettings.warmup_ratio must be in [0, 1), got {self.warmup_ratio!r}")
 
@@ -113,8 +116,10 @@ class Trainer:
         ).to(self.device)
         return self
 
-    def fit(self, texts: list[str], y: np.ndarray, m: np.ndarray, evaluate=None, log=None) -> dict:
-        """Train; `evaluate(model_backend) -> score` picks the best checkpoint (early stopping)."""
+    def fit(self, texts: list[str], y: np.ndarray, m: np.ndarray, evaluate=None, log=None, spans=None) -> dict:
+        """Train; `evaluate(model_backend) -> score` picks the best checkpoint (early stopping).
+        `spans` (one `token_spans.Spans` or None per text) feeds the auxiliary span loss when
+        `span_weight` > 0."""
         import torch
         from tqdm import tqdm
 
@@ -123,13 +128,20 @@ class Trainer:
         s = self.s
         seed_everything(s.seed)
         rng = random.Random(s.seed)
-        enc = self.tokenizer(texts, truncation=True, max_length=s.max_length, verbose=False)["input_ids"]
+        use_spans = bool(s.span_weight) and spans is not None
+        tokenized = self.tokenizer(texts, truncation=True, max_length=s.max_length, verbose=False,
+                                   return_offsets_mapping=use_spans)
+        enc = tokenized["input_ids"]
         lengths = [len(x) for x in enc]
+        if use_spans:
+            tok_y, tok_m, tok_pw = self._token_targets(tokenized["offset_mapping"], spans, s.max_pos_weight)
         steps_per_epoch = math.ceil(len(texts) / s.batch_size)
         total = steps_per_epoch * s.epochs
         if s.max_steps:
             total = min(total, s.max_steps)
         opt = torch.optim.AdamW(self.param_groups(), lr=s.lr, weight_decay=s.weight_decay)
+        if use_spans:
+            opt.add_param_group({"params": list(self.token_head.parameters()), "lr": s.head_lr or s.lr})
         warmup = max(1, int(total * s.warmup_ratio))
         sched = torch.optim.lr_scheduler.LambdaLR(
             opt, lambda step: min((step + 1) / warmup, max(0.0, (total - step) / max(1, total - warmup))))
@@ -157,14 +169,18 @@ class Trainer:
                 ids, att = ids.to(self.device), att.to(self.device)
                 target, mask = yt[batch].to(self.device), mt[batch].to(self.device)
                 with torch.autocast("cuda", dtype=torch.float16, enabled=cuda):
-                    logits = self.model(input_ids=ids, attention_mask=att).logits.float()
+                    out = self.model(input_ids=ids, attention_mask=att, output_hidden_states=use_spans)
+                logits = out.logits.float()
                 loss_cells = torch.nn.functional.binary_cross_entropy_with_logits(
                     logits, target, pos_weight=pw, reduction="none")
                 loss = (loss_cells * mask).sum() / mask.sum().clamp(min=1)
+                if use_spans:
+                    loss = loss + s.span_weight * self._span_loss(out.hidden_states[-1], batch, width, tok_y, tok_m,
+                                                                  tok_pw)
                 opt.zero_grad(set_to_none=True)
                 scaler.scale(loss).backward()
                 scaler.unscale_(opt)
-                torch.nn.utils.clip_grad_norm_(self.model.parameters(), 1.0)
+                torch.nn.utils.clip_grad_norm_([p for g in opt.param_groups for p in g["params"]], 1.0)
                 scaler.step(opt)
                 scaler.update()
                 sched.step()
@@ -199,6 +215,39 @@ class Trainer:
         self.model.eval()
         return {"history": history, "best_dev_score": best, "steps": step,
                 "train_seconds": round(time.time() - started, 1)}
+
+    def _token_targets(self, offsets, spans, cap: float):
+        """Per-row token targets/masks for the span loss, the token-level positive weights, and
+        the training-only token head (a linear layer on the last hidden states)."""
+        import torch
+
+        from ..token_spans import span_columns, token_targets
+
+        columns = span_columns(self.outputs).astype(np.float32)
+        any_column = self.outputs.index("any-technique") if "any-technique" in self.outputs else None
+        pairs = [token_targets(o, sp, columns, any_column) for o, sp in zip(offsets, spans)]
+        tok_y = [torch.from_numpy(t) for t, _ in pairs]
+        tok_m = [torch.from_numpy(k) for _, k in pairs]
+        all_y = np.concatenate([t for t, _ in pairs]).astype(bool)
+        all_m = np.concatenate([k for _, k in pairs]).astype(bool)
+        pw = torch.tensor(pos_weights(all_y, all_m, cap), device=self.device)
+        hidden = self.model.config.hidden_size
+        self.token_head = torch.nn.Sequential(torch.nn.Dropout(0.1), torch.nn.Linear(hidden, len(self.outputs)))
+        self.token_head.to(self.device)
+        return tok_y, tok_m, pw
+
+    def _span_loss(self, hidden, batch, width, tok_y, tok_m, pw):
+        import torch
+
+        target = torch.zeros((len(batch), width, len(self.outputs)))
+        mask = torch.zeros_like(target)
+        for r, i in enumerate(batch):
+            target[r, : len(tok_y[i])] = tok_y[i]
+            mask[r, : len(tok_m[i])] = tok_m[i]
+        target, mask = target.to(self.device), mask.to(self.device)
+        logits = self.token_head(hidden.float())
+        cells = torch.nn.functional.binary_cross_entropy_with_logits(logits, target, pos_weight=pw, reduction="none")
+        return (cells * mask).sum() / mask.sum().clamp(min=1)
 
     def param_groups(self) -> list[dict]:
         """The encoder at `lr`, the randomly initialised head at `head_lr`. At the encoder's small
