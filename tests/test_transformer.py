@@ -226,7 +226,8 @@ def test_train_transformer_end_to_end_with_fragments(corpus_tiny_transformer):
     assert manifest["training"]["steps"] == 2
     assert manifest["training"]["fragment_rows"] == 64 and manifest["training"]["train_rows"] == 128
     card = (out / "README.md").read_text()
-    assert "span fragments" in card and "token-level span loss (weight 0.5)" in card and ".partial" not in card  # the card names no temporary folder
+    assert "span fragments" in card and "token-level span loss (weight 0.5)" in card
+    assert ".partial" not in card  # the card names no temporary folder
     clf = Classifier.load(out, device="cpu", precision="fp32")
     assert clf.predict_proba(["They are traitors."]).shape == (1, len(clf.labels))
 
