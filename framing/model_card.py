@@ -31,9 +31,7 @@ def write_model_card(model_dir: Path) -> None:
         "checkpoint were chosen on dev (PTC dev-gold, memes dev, frame annotations dev); test was never used",
         f"for any choice. Data fingerprint `{m['data_fingerprint']}`, taxonomy {m['taxonomy_version']}.",
         "",
-        *([f"Training also had a token-level span loss (weight {m['settings']['span_weight']}): a training-only "
-           "layer predicted which techniques cover each token, from PTC's character spans. It is not part of "
-           "these weights.", ""] if m["settings"].get("span_weight") else []),
+        *_span_loss_lines(m),
         *([f"Weights: the uniform average (model soup) of {len(m['soup']['members'])} fine-tunes of the same base "
            f"(seeds {', '.join(str(x.get('seed')) for x in m['soup']['members'])}); the thresholds and the blend "
            "were then chosen on dev.", ""] if m.get("soup") else []),
@@ -68,3 +66,15 @@ def write_model_card(model_dir: Path) -> None:
         "Also loads with `transformers.pipeline('text-classification', model=DIR, top_k=None)`.",
     ]
     (model_dir / "README.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def _span_loss_lines(m: dict) -> list[str]:
+    """Say whether (and for which soup members) training had the token-level span loss."""
+    members = m["soup"]["members"] if m.get("soup") else [{"span_weight": m["settings"].get("span_weight")}]
+    weights = [x.get("span_weight") for x in members if x.get("span_weight")]
+    if not weights:
+        return []
+    who = "Training" if not m.get("soup") else f"Training of {len(weights)} of the {len(members)} soup members"
+    return [f"{who} also had a token-level span loss (weight {', '.join(str(w) for w in sorted(set(weights)))}): a "
+            "training-only layer predicted which techniques cover each token, from PTC's character spans. It is "
+            "not part of these weights.", ""]

@@ -39,6 +39,7 @@ def soup_models(members: list[str | Path], out: str | Path) -> dict:
     manifest["soup"] = {"method": "uniform average of model.safetensors",
                         "members": [{"path": str(p), "seed": m.get("settings", {}).get("seed"),
                                      "epochs": m.get("settings", {}).get("epochs"),
+                                     "span_weight": m.get("settings", {}).get("span_weight", 0.0),
                                      "best_dev_score": m.get("training", {}).get("best_dev_score")}
                                     for p, m in zip(members, manifests)]}
     with atomic_dir(out) as tmp:

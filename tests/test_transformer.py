@@ -131,14 +131,19 @@ def test_soup_averages_weights_and_loads(tiny_transformer_dir, tmp_path):
     weights = load_file(str(other / "model.safetensors"))
     save_file({k: (v.float() + 1).to(v.dtype) for k, v in weights.items()}, str(other / "model.safetensors"),
               metadata={"format": "pt"})
+    manifest = json.loads((other / "framing.json").read_text())
+    manifest["settings"]["span_weight"] = 0.5  # members of a soup may come from different recipes
+    (other / "framing.json").write_text(json.dumps(manifest))
     info = soup_models([tiny_transformer_dir, other], tmp_path / "soup")
-    assert len(info["members"]) == 2
+    assert [m["span_weight"] for m in info["members"]] == [0.0, 0.5]
     souped = load_file(str(tmp_path / "soup" / "model.safetensors"))
     key = next(k for k in weights if weights[k].is_floating_point())
     assert torch_close(souped[key].float(), weights[key].float() + 0.5)
     clf = Classifier.load(tmp_path / "soup", device="cpu", precision="fp32")
     assert clf.predict_proba(["The corrupt elite lied."]).shape == (1, len(clf.labels))
-    assert "soup" in clf.manifest and "model soup" in (tmp_path / "soup" / "README.md").read_text()
+    card = (tmp_path / "soup" / "README.md").read_text()
+    assert "soup" in clf.manifest and "model soup" in card
+    assert "Training of 1 of the 2 soup members also had a token-level span loss (weight 0.5)" in card
 
 
 def torch_close(a, b) -> bool:
