@@ -32,7 +32,7 @@ def train_cmd(
     limit: int = typer.Option(0, "--limit", help="Use only N training rows (quick runs; 0 = all)."),
     eval_every: int = typer.Option(500, "--eval-every", help="Transformer: dev evaluation every N steps (0 = per epoch)."),
     max_pos_weight: float = typer.Option(5.0, "--max-pos-weight", help="Transformer: cap on per-label positive weights."),
-    span_weight: float = typer.Option(0.0, "--span-weight",
+    span_weight: float = typer.Option(0.5, "--span-weight",
                                       help="Transformer: weight of the auxiliary token-level span loss (0 = off)."),
     seed: int = typer.Option(13, "--seed", help="Random seed."),
     device: str = typer.Option("auto", "--device", help="auto, cpu or cuda[:N]."),

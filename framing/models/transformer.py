@@ -42,7 +42,7 @@ class TransformerSettings:
     warmup_ratio: float = 0.06
     max_length: int = 128
     max_pos_weight: float = 5.0
-    span_weight: float = 0.0  # weight of the auxiliary token-level span loss; 0 = off
+    span_weight: float = 0.5  # weight of the auxiliary token-level span loss; 0 = off
     patience: int = 2
     eval_every: int = 500  # steps between dev evaluations; 0 = once per epoch
     max_steps: int = 0  # stop after this many optimiser steps (quick runs); 0 = no limit
@@ -129,6 +129,7 @@ class Trainer:
         seed_everything(s.seed)
         rng = random.Random(s.seed)
         use_spans = bool(s.span_weight) and spans is not None
+        self.span_loss_used = use_spans
         tokenized = self.tokenizer(texts, truncation=True, max_length=s.max_length, verbose=False,
                                    return_offsets_mapping=use_spans)
         enc = tokenized["input_ids"]
@@ -275,4 +276,9 @@ class Trainer:
         (out / "config.json").write_text(json.dumps(config, indent=2) + "\n")
 
     def settings_dict(self) -> dict:
-        return asdict(self.s)
+        """The settings as trained: a span weight without span annotations had no effect, so the
+        manifest records 0 for it rather than claim a loss that never ran."""
+        out = asdict(self.s)
+        if getattr(self, "span_loss_used", None) is False:
+            out["span_weight"] = 0.0
+        return out
