@@ -77,29 +77,32 @@ def training_rows(dd, with_synthetic: bool = True):
     return train
 
 
-def add_fragments(texts: list[str], y: np.ndarray, m: np.ndarray, outputs: list[str], data_dir, enabled: bool,
-                  limit: int = 0):
-    """The training rows, plus the PTC train span fragments when `enabled` (at most `limit`)."""
-    if not enabled:
-        return texts, y, m, 0
+def ptc_train_docs(data_dir) -> list:
+    """The PTC train articles with their spans (fragments and span targets both come from them)."""
     from .corpora import read_ptc
-    from .fragments import span_fragments
     from .paths import resolve_data_dir
 
-    more, fy, fm = span_fragments(read_ptc(resolve_data_dir(data_dir), "train"), outputs)
+    return read_ptc(resolve_data_dir(data_dir), "train")
+
+
+def add_fragments(texts: list[str], y: np.ndarray, m: np.ndarray, outputs: list[str], docs, limit: int = 0):
+    """The training rows, plus the span fragments of `docs` (at most `limit`); `docs=None` adds none."""
+    if docs is None:
+        return texts, y, m, 0
+    from .fragments import span_fragments
+
+    more, fy, fm = span_fragments(docs, outputs)
     keep = slice(0, limit or len(more))
     more, fy, fm = more[keep], fy[keep], fm[keep]
     return texts + more, np.vstack([y, fy]), np.vstack([m, fm]), len(more)
 
 
-def train_spans(rows, texts: list[str], y: np.ndarray, outputs: list[str], data_dir, n_fragments: int) -> list:
-    """Token-span annotations for the span loss: PTC train sentences get their articles' spans,
-    fragment rows (the last `n_fragments`) are their techniques end to end, other rows none."""
-    from .corpora import read_ptc
-    from .paths import resolve_data_dir
+def train_spans(rows, texts: list[str], y: np.ndarray, outputs: list[str], docs, n_fragments: int) -> list:
+    """Token-span annotations for the span loss: PTC train sentences get their articles' spans
+    (`docs`), fragment rows (the last `n_fragments`) are their techniques end to end, other rows none."""
     from .token_spans import sentence_spans, whole_text_spans
 
-    spans = sentence_spans(rows, read_ptc(resolve_data_dir(data_dir), "train"), outputs)
+    spans = sentence_spans(rows, docs, outputs)
     if n_fragments:
         spans += whole_text_spans(texts[-n_fragments:], y[-n_fragments:])
     assert len(spans) == len(texts)
@@ -118,7 +121,8 @@ def train_baseline(out: str | Path, data_dir=None, settings=None, with_memes: bo
     train = training_rows(dd, with_synthetic)[:]
     y, m = _aligned(train, labels)
     y, m, outputs = with_any_head(labels, y, m)
-    texts, y, m, n_fragments = add_fragments(list(train["text"]), y, m, outputs, data_dir, with_fragments)
+    docs = ptc_train_docs(data_dir) if with_fragments else None
+    texts, y, m, n_fragments = add_fragments(list(train["text"]), y, m, outputs, docs)
     model = BaselineModel(outputs, settings).fit(texts, y, m)
     args = dict(model_type="baseline", labels=labels, outputs=outputs, data_fingerprint=dd.fingerprint_,
                 settings={**asdict(settings), "with_memes": with_memes, "with_synthetic": with_synthetic,
@@ -173,9 +177,11 @@ def train_transformer(out: str | Path, data_dir=None, settings=None, with_memes:
     rows = train[:]
     y, m = _aligned(rows, labels)
     y, m, outputs = with_any_head(labels, y, m)
-    texts, y, m, n_fragments = add_fragments(list(rows["text"]), y, m, outputs, data_dir, with_fragments,
+    # read once: the fragments and the span targets come from the same articles
+    docs = ptc_train_docs(data_dir) if with_fragments or settings.span_weight else None
+    texts, y, m, n_fragments = add_fragments(list(rows["text"]), y, m, outputs, docs if with_fragments else None,
                                              settings.limit)
-    spans = train_spans(rows, texts, y, outputs, data_dir, n_fragments) if settings.span_weight else None
+    spans = train_spans(rows, texts, y, outputs, docs, n_fragments) if settings.span_weight else None
     dev_rows = dd["dev"][:]
     stub = {"labels": labels, "outputs": outputs, "thresholds": dict.fromkeys(labels, 0.5), "model_type": "transformer"}
 

@@ -55,15 +55,16 @@ def test_train_spans_agree_with_the_sentence_labels(data_dir):
     sentence's token targets; fragment rows carry their own labels end to end."""
     from framing.dataset import load_dataset_dict
     from framing.evaluate import _aligned
-    from framing.training import _trainable_labels, add_fragments, train_spans, with_any_head
+    from framing.training import _trainable_labels, add_fragments, ptc_train_docs, train_spans, with_any_head
 
     dd = load_dataset_dict(data_dir)
     rows = dd["train"].select(range(600))[:]
     labels = _trainable_labels(dd["train"])
     y, m = _aligned(rows, labels)
     y, m, outputs = with_any_head(labels, y, m)
-    texts, y, m, n = add_fragments(list(rows["text"]), y, m, outputs, data_dir, True, limit=50)
-    spans = train_spans(rows, texts, y, outputs, data_dir, n)
+    docs = ptc_train_docs(data_dir)
+    texts, y, m, n = add_fragments(list(rows["text"]), y, m, outputs, docs, limit=50)
+    spans = train_spans(rows, texts, y, outputs, docs, n)
     assert len(spans) == len(texts) == 650
     checked = 0
     for text, row_y, row_spans, source in zip(texts, y, spans, list(rows["source"]) + ["fragment"] * n):

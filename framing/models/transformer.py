@@ -136,6 +136,10 @@ class Trainer:
         lengths = [len(x) for x in enc]
         if use_spans:
             tok_y, tok_m, tok_pw = self._token_targets(tokenized["offset_mapping"], spans, s.max_pos_weight)
+            # training-only: a linear layer on the last hidden states, never saved
+            self.token_head = torch.nn.Sequential(torch.nn.Dropout(0.1),
+                                                  torch.nn.Linear(self.model.config.hidden_size, len(self.outputs)))
+            self.token_head.to(self.device)
         steps_per_epoch = math.ceil(len(texts) / s.batch_size)
         total = steps_per_epoch * s.epochs
         if s.max_steps:
@@ -218,8 +222,7 @@ class Trainer:
                 "train_seconds": round(time.time() - started, 1)}
 
     def _token_targets(self, offsets, spans, cap: float):
-        """Per-row token targets/masks for the span loss, the token-level positive weights, and
-        the training-only token head (a linear layer on the last hidden states)."""
+        """Per-row token targets/masks for the span loss and the token-level positive weights."""
         import torch
 
         from ..token_spans import span_columns, token_targets
@@ -232,9 +235,6 @@ class Trainer:
         all_y = np.concatenate([t for t, _ in pairs]).astype(bool)
         all_m = np.concatenate([k for _, k in pairs]).astype(bool)
         pw = torch.tensor(pos_weights(all_y, all_m, cap), device=self.device)
-        hidden = self.model.config.hidden_size
-        self.token_head = torch.nn.Sequential(torch.nn.Dropout(0.1), torch.nn.Linear(hidden, len(self.outputs)))
-        self.token_head.to(self.device)
         return tok_y, tok_m, pw
 
     def _span_loss(self, hidden, batch, width, tok_y, tok_m, pw):
