@@ -28,6 +28,11 @@ def _env_int(name: str, default: int) -> int:
 MB = 1024 * 1024
 # One document (a file given to `score`, a JSONL/CSV record, a WARC body, a .txt/.html file).
 MAX_DOCUMENT_BYTES = _env_int("FRAMING_MAX_DOC_BYTES", 10 * MB)
+# One RSS/Atom file: the parser needs it whole, so it is read into memory with this cap.
+MAX_FEED_BYTES = _env_int("FRAMING_MAX_FEED_BYTES", 64 * MB)
+# A named pipe given as an input: seconds to wait for its first byte (a pipe without a writer
+# would otherwise block the run forever).
+PIPE_WAIT_S = _env_int("FRAMING_PIPE_WAIT_S", 10)
 # The segmenter cuts any run of text without a line break into windows of this many characters,
 # so no "sentence" is longer; the transformer then reads its first max_length (128) tokens.
 MAX_SENTENCE_CHARS = _MAX_LINE

@@ -1,8 +1,8 @@
 """`framing batch --engine ray`: the same records as the local engine, on Ray Data.
 
 Pipeline (one Ray Dataset):
-  read units (files, a folder's files)  -> flat_map: `feeds.read_unit`, the local engine's readers
-  -> map_batches (CPU tasks): `batch.prepare` (HTML extraction, segmentation, content hash)
+  read units (files, a folder's files)  -> flat_map: `readers.read_unit`, the local engine's readers
+  -> map_batches (CPU tasks): `pipeline.prepare` (HTML extraction, segmentation, content hash)
   -> map_batches (actor pool): `ScoreActor` loads the Classifier once, scores with
      `BatchScorer`, and writes each batch as one JSONL shard under OUT, atomically
      (`.tmp` then rename), so a killed run leaves only complete shards.
@@ -23,7 +23,8 @@ import uuid
 from pathlib import Path
 
 from .errors import InputError, OutputError
-from .feeds import FeedItem, Unit, expand_inputs, read_unit
+from .readers import STDIN, FeedItem, Unit, expand_inputs, read_unit
+from .records import duplicate_record, error_record, head_of, item_head, to_jsonl
 
 SHARD_GLOB = "part-*.jsonl"
 _PLAN = {}  # per worker process: the id plan, fetched from the object store once
@@ -53,11 +54,11 @@ def parse_actors(spec: str) -> tuple[int, int]:
 # --- reading -----------------------------------------------------------------------------
 
 def _unit_row(i: int, unit: Unit) -> dict:
-    return {"unit": i, "path": unit.path, "item_id": unit.item_id, "error": unit.error}
+    return {"unit": i, "path": unit.path, "name": unit.name, "error": unit.error}
 
 
 def _unit(row: dict) -> Unit:
-    return Unit(row["path"], item_id=row["item_id"], error=row["error"])
+    return Unit(row["path"], row["name"], error=row["error"])
 
 
 def _ids_of(row: dict) -> list[dict]:
@@ -85,7 +86,7 @@ def _items_of(row: dict, plan_ref) -> list[dict]:
 
 
 def _prepare_batch(batch: dict) -> dict:
-    from .batch import prepare
+    from .pipeline import prepare
 
     out = {k: [] for k in ("order", "item", "text", "sentences", "content_hash", "error")}
     for i in range(len(batch["order"])):
@@ -122,7 +123,7 @@ class ScoreActor:
         self.out = Path(out)
 
     def __call__(self, batch: dict) -> dict:
-        from .batch import Prepared, _jsonl, error_record
+        from .pipeline import Prepared
         from .segment import Sentence
 
         prepared, orders = [], []
@@ -133,9 +134,10 @@ class ScoreActor:
             prepared.append(Prepared(item, text=text or None, sentences=sentences,
                                      content_hash=str(batch["content_hash"][i]) or None, error=error))
             orders.append(int(batch["order"][i]))
-        known = self.scorer._score_chunk([p for p in prepared if p.error is None])
-        records = [error_record(p.item, p.error) if p.error else self.scorer.article_record(p, known) for p in prepared]
-        payload = b"".join(_jsonl(r) for r in records)
+        known = self.scorer.score_chunk([p for p in prepared if p.error is None])
+        records = [error_record(head_of(p.item), p.error) if p.error else self.scorer.article_record(p, known)
+                   for p in prepared]
+        payload = b"".join(to_jsonl(r) for r in records)
         name = f"part-{min(orders):010d}-{uuid.uuid4().hex[:8]}.jsonl"
         write_atomically(self.out / name, payload)
         return {"shard": [name], "records": [len(records)],
@@ -167,8 +169,6 @@ def shard_records(out: Path):
 def finalize(out: Path, order_of: dict[str, int]) -> dict[str, int]:
     """Mark as `duplicate` every scored record whose content hash an earlier record (in input
     order) has; rewrite only the shards that change. Returns counts by status."""
-    from .batch import duplicate_record
-
     first: dict[str, tuple[int, str]] = {}
     for _, rec in shard_records(out):
         if rec["status"] == "scored" and rec.get("content_hash"):
@@ -183,7 +183,7 @@ def finalize(out: Path, order_of: dict[str, int]) -> dict[str, int]:
                 rec = json.loads(line)
                 canonical = first.get(rec.get("content_hash") or "", (0, rec["id"]))[1]
                 if rec["status"] == "scored" and canonical != rec["id"]:
-                    head = {k: rec[k] for k in ("id", "url", "title", "source")}
+                    head = item_head(rec["id"], rec["source"], rec["url"], rec["title"])
                     rec = duplicate_record(head, canonical, rec["content_hash"])
                     line, changed = json.dumps(rec, ensure_ascii=False) + "\n", True
                 counts[rec["status"]] = counts.get(rec["status"], 0) + 1
@@ -215,6 +215,9 @@ def run_ray_batch(inputs: list[str], out: str | Path, model: str | None = None, 
     from .outfile import OutputLock
     from .paths import default_model_dir
 
+    if any(str(raw) == STDIN for raw in inputs):
+        raise InputError("--engine ray reads its inputs on the cluster's workers, which can't see this terminal's "
+                         "standard input; save it to a file, or use --engine local")
     ray = require_ray()
     out = Path(out).absolute()
     model = str(Path(model).absolute()) if model else str(default_model_dir())

@@ -11,6 +11,8 @@ from .paths import PROJECT_DATA
 
 TAXONOMY_PATH = PROJECT_DATA / "taxonomy.json"
 FAMILIES = ("technique", "frame")
+# The model's extra output after the labels: "uses at least one technique" (a technique-family output).
+ANY_TECHNIQUE = "any-technique"
 CORPORA = ("semeval2020", "nlp4if2019", "semeval2021", "semeval2023")
 
 
@@ -38,6 +40,20 @@ class Taxonomy:
 
     def family_of(self, label_id: str) -> str:
         return next(label.family for label in self.labels if label.id == label_id)
+
+    def is_family(self, name: str, family: str) -> bool:
+        """Whether a label or model output belongs to `family`. The one answer to "is this column a
+        technique or a frame" for every module: the any-technique head counts as a technique
+        output; names outside the taxonomy belong to no family."""
+        if name == ANY_TECHNIQUE:
+            return family == "technique"
+        return any(label.id == name and label.family == family for label in self.labels)
+
+    def columns(self, names: list[str], family: str, *, with_any: bool = False) -> list[int]:
+        """Indices of `names` (model labels or outputs) in `family`; the any-technique head is
+        included only with `with_any` (it is a decision about techniques, not a technique)."""
+        return [j for j, name in enumerate(names)
+                if self.is_family(name, family) and (with_any or name != ANY_TECHNIQUE)]
 
     def mapper(self, corpus: str) -> dict[str, str | None]:
         """Corpus label name -> label id, or None for names mapped to nothing on purpose."""

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import codecs
 import re
-from pathlib import Path
 
 from .limits import MAX_DOCUMENT_BYTES
 
@@ -81,24 +80,9 @@ def decode_document(data: bytes, limit: int | None = None, boms: bool = True) ->
     return text, None
 
 
-def read_document(path: Path, limit: int | None = None) -> tuple[str | None, str | None]:
-    """A file as (text, None) or (None, reason); the size is checked before reading, so a huge
-    file is never loaded."""
-    limit = limit or MAX_DOCUMENT_BYTES
-    try:
-        size = path.stat().st_size
-        if size > limit:
-            return None, too_large(size, limit)
-        data = path.read_bytes()
-    except FileNotFoundError:
-        return None, "no such file"
-    except PermissionError:
-        return None, "permission denied"
-    except OSError as exc:
-        return None, f"can't read: {exc.strerror or exc}"
-    return decode_document(data, limit)
-
-
-def too_large(size: int, limit: int) -> str:
-    return (f"larger than the {limit / 2**20:.0f} MB document limit ({size / 2**20:.1f} MB); split it, "
-            "or raise FRAMING_MAX_DOC_BYTES")
+def too_large(size: int, limit: int, stopped: bool = False, what: str = "document",
+              env: str = "FRAMING_MAX_DOC_BYTES") -> str:
+    """The one-line reason for an input over a cap; `stopped`: reading stopped at the cap, so
+    `size` is a lower bound (a stream, a device, standard input)."""
+    seen = f"read stopped past {limit / 2**20:.1f} MB" if stopped else f"{size / 2**20:.1f} MB"
+    return f"larger than the {limit / 2**20:.0f} MB {what} limit ({seen}); split it, or raise {env}"

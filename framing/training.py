@@ -237,8 +237,9 @@ def blend_models(transformer_dir, baseline_dir, out, data_dir=None, weights=(0.0
     `blend_selection_score`. All three are dev figures; test is only reported."""
 
     from .dataset import load_dataset_dict
-    from .inference import BlendBackend, Classifier
+    from .inference import Classifier
     from .manifest import MANIFEST_NAME
+    from .models.blend import BlendBackend
 
     transformer_dir, baseline_dir, out = Path(transformer_dir), Path(baseline_dir), Path(out)
     tf = Classifier.load(transformer_dir, device="cpu", precision="fp32")

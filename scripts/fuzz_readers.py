@@ -20,8 +20,9 @@ from pathlib import Path
 import atheris
 
 with atheris.instrument_imports():
-    from framing.batch import _jsonl, error_record, prepare
-    from framing.feeds import iter_inputs
+    from framing.pipeline import prepare
+    from framing.readers import iter_items
+    from framing.records import error_record, head_of, to_jsonl
     from framing.textio import decode_document
 
 SUFFIXES = (".jsonl", ".jsonl.gz", ".csv", ".rss", ".warc", ".warc.gz", ".html", ".txt")
@@ -35,12 +36,12 @@ def one_input(data: bytes) -> None:
     decode_document(body)
     path = WORK / f"input{suffix}"
     path.write_bytes(body)
-    for item in iter_inputs([path]):
+    for item in iter_items([path]):
         assert isinstance(item.id, str) and item.id, "every item needs an id"
         assert item.error or item.text or item.html, "an item is either content or an error"
         p = prepare(item) if not item.error else None
-        record = error_record(item, item.error) if item.error else {"id": item.id, "n": len(p.sentences)}
-        json.loads(_jsonl(record))
+        record = error_record(head_of(item), item.error) if item.error else {"id": item.id, "n": len(p.sentences)}
+        json.loads(to_jsonl(record))
 
 
 def seed_corpus() -> str:

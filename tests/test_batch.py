@@ -9,8 +9,8 @@ import pytest
 
 from framing.batch import BatchScorer, propaganda_index
 from framing.errors import InputError
-from framing.feeds import iter_inputs
 from framing.inference import Classifier
+from framing.readers import iter_items
 
 ARTICLE = "Russia and China signed a new energy deal. The corrupt elite lied to us again!\n\nLeave a Reply"
 
@@ -52,15 +52,15 @@ def make_feed(root):
 
 
 def run(clf, inputs, out, **kw):
-    import framing.feeds as feeds
+    import framing.readers.formats as formats
 
-    old = feeds.MAX_RECORD_BYTES
-    feeds.MAX_RECORD_BYTES = 2000
+    old = formats.MAX_DOCUMENT_BYTES
+    formats.MAX_DOCUMENT_BYTES = 2000
     try:
-        items = iter_inputs(inputs)
+        items = iter_items(inputs)
         return BatchScorer(clf, chunk_articles=kw.pop("chunk", 3), workers=2).run(items, out, **kw)
     finally:
-        feeds.MAX_RECORD_BYTES = old
+        formats.MAX_DOCUMENT_BYTES = old
 
 
 def read(out):
@@ -96,8 +96,8 @@ def test_mixed_feed_every_input_gets_one_record(toy_baseline_dir, tmp_path):
 def test_identical_sentences_are_scored_once(toy_baseline_dir, tmp_path):
     calls = []
     clf = Classifier.load(toy_baseline_dir)
-    real = clf.backend.predict_proba
-    clf.backend.predict_proba = lambda texts: calls.append(list(texts)) or real(texts)
+    real = clf.backend.predict_outputs
+    clf.backend.predict_outputs = lambda texts: calls.append(list(texts)) or real(texts)
     feed = tmp_path / "f.jsonl"
     with open(feed, "w") as f:
         for i in range(10):

@@ -37,7 +37,8 @@ def test_score_table_and_json_formats(tmp_path):
     assert table.exit_code == 0 and "[skipped: comment-form]" in table.stdout
     as_json = runner.invoke(app, ["score", str(doc), "--format", "json"])
     obj = json.loads(as_json.stdout)
-    assert obj["doc"] == str(doc) and len(obj["sentences"]) == 2
+    assert obj["id"] == "a.txt" and obj["source"] == str(doc) and obj["status"] == "scored"
+    assert len(obj["sentences"]) == 2 and all(s["doc"] == "a.txt" for s in obj["sentences"])
 
 
 def test_score_reads_stdin():
@@ -59,7 +60,7 @@ def test_bad_files_become_error_records_and_the_rest_is_scored(tmp_path, name, c
     result = runner.invoke(app, ["score", str(bad), str(good), "--format", "jsonl"])
     assert result.exit_code == 0
     lines = [json.loads(x) for x in result.stdout.splitlines()]
-    assert lines[0]["doc"] == str(bad) and reason in lines[0]["error"]
+    assert lines[0]["id"] == name and lines[0]["status"] == "error" and reason in lines[0]["error"]
     assert lines[1]["text"] == "A perfectly normal sentence."
     alone = runner.invoke(app, ["score", str(bad)])
     assert alone.exit_code == 1 and "Traceback" not in alone.output
@@ -72,7 +73,7 @@ def test_missing_file_and_empty_directory(tmp_path):
     empty = tmp_path / "empty"
     empty.mkdir()
     result = runner.invoke(app, ["score", str(empty)])
-    assert result.exit_code == 1 and "no text files" in result.stderr
+    assert result.exit_code == 1 and "empty folder" in result.stderr
 
 
 def test_bad_model_is_one_line_error(tmp_path):

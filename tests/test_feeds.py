@@ -2,7 +2,7 @@ import gzip
 import io
 import json
 
-from framing.feeds import iter_inputs
+from framing.readers import iter_items
 
 
 def write_warc(path, pages, gz=True):
@@ -25,7 +25,7 @@ def test_warc_reader_yields_html_responses_only(tmp_path):
         ("http://a/2", "<html><body><p>Caf\u00e9 page.</p></body></html>".encode("latin-1"), "text/html; charset=latin-1"),
         ("http://a/3", b"<html>\xff\xfe broken</html>", "text/html; charset=utf-8"),
     ])
-    items = list(iter_inputs([warc]))
+    items = list(iter_items([warc]))
     assert [i.id for i in items] == ["http://a/1", "http://a/2", "http://a/3"]
     assert "First page" in items[0].html and "Caf\u00e9" in items[1].html
     assert items[2].error and "undecodable" in items[2].error
@@ -36,7 +36,7 @@ def test_truncated_warc_keeps_the_complete_records(tmp_path):
     write_warc(warc, [(f"http://a/{i}", b"<html><body><p>x</p></body></html>", "text/html") for i in range(3)])
     data = warc.read_bytes()
     warc.write_bytes(data[: len(data) // 2])
-    items = list(iter_inputs([warc]))  # no exception
+    items = list(iter_items([warc]))  # no exception
     assert items and items[0].id == "http://a/0" and items[0].error is None
 
 
@@ -48,7 +48,7 @@ def test_atom_feed_and_csv_with_embedded_newlines(tmp_path):
                     '<entry><id>urn:2</id><title>E2</title></entry></feed>', encoding="utf-8")
     csv_path = tmp_path / "c.csv"
     csv_path.write_text('id,text\nx1,"Line one.\nLine ""two""."\nx2,\n', encoding="utf-8")
-    items = {i.id: i for i in iter_inputs([atom, csv_path])}
+    items = {i.id: i for i in iter_items([atom, csv_path])}
     assert items["urn:1"].url == "http://e/1" and "Entry one body" in items["urn:1"].html
     assert items["urn:2"].error
     assert items["x1"].text == 'Line one.\nLine "two".'
@@ -61,8 +61,8 @@ def test_unknown_missing_and_gzip_garbage_inputs(tmp_path):
     bad_gz.write_bytes(gzip.compress(b"not a warc at all")[:10])
     jsonl = tmp_path / "z.jsonl"
     jsonl.write_text(json.dumps({"id": "ok", "text": "Fine."}) + "\n", encoding="utf-8")
-    items = list(iter_inputs([tmp_path / "x.bin", tmp_path / "missing.jsonl", bad_gz, jsonl]))
-    assert "unknown input type" in items[0].error
+    items = list(iter_items([tmp_path / "x.bin", tmp_path / "missing.jsonl", bad_gz, jsonl]))
+    assert "unknown input kind" in items[0].error and "jsonl (.jsonl" in items[0].error
     assert "no such file" in items[1].error
     assert items[2].error
     assert items[-1].id == "ok" and items[-1].error is None

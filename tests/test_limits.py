@@ -7,9 +7,11 @@ import json
 import numpy as np
 
 import framing.batch as batch
-from framing.batch import BatchScorer, SentenceCache
-from framing.feeds import FeedItem
+import framing.limits as limits
+from framing.batch import BatchScorer
 from framing.inference import Classifier
+from framing.pipeline import SentenceCache
+from framing.readers import FeedItem
 
 
 def test_sentence_cache_is_bounded_by_characters_and_skips_long_sentences():
@@ -36,8 +38,8 @@ def test_chunks_are_cut_by_characters_and_read_ahead_by_bytes(toy_baseline_dir, 
     clf = Classifier.load(toy_baseline_dir)
     CountingAppender.chunks = CountingAppender.records = 0
     monkeypatch.setattr(batch, "DurableAppender", CountingAppender)
-    monkeypatch.setattr(batch, "MAX_CHUNK_CHARS", 200)  # about 4 of the articles below
-    monkeypatch.setattr(batch, "MAX_INFLIGHT_BYTES", 120)  # about 2 of them
+    monkeypatch.setattr(limits, "MAX_CHUNK_CHARS", 200)  # about 4 of the articles below
+    monkeypatch.setattr(limits, "MAX_INFLIGHT_BYTES", 120)  # about 2 of them
     ahead = []
 
     def items(n: int):

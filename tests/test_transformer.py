@@ -95,8 +95,8 @@ def test_cuda_fp16_matches_cpu(tiny_transformer_dir):
 def test_score_documents_with_transformer(tiny_transformer_dir):
     clf = Classifier.load(tiny_transformer_dir, device="cpu")
     [doc] = clf.score_documents([("d", "The committee met on Tuesday. Why should anyone believe experts now?\n\nLeave a Reply")])
-    assert [r["skipped"] for r in doc.sentences] == [None, None, "comment-form"]
-    assert isinstance(doc.sentences[0]["any_technique"], bool)
+    assert [r["skipped"] for r in doc["sentences"]] == [None, None, "comment-form"]
+    assert isinstance(doc["sentences"][0]["any_technique"], bool)
 
 
 def test_blend_with_baseline_averages_outputs(tiny_transformer_dir, toy_baseline_dir, tmp_path):

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from enum import Enum
+
 import typer
 
 app = typer.Typer(
@@ -11,6 +13,23 @@ app = typer.Typer(
 )
 data_app = typer.Typer(help="Inspect the sentence dataset built from the corpora.", no_args_is_help=True)
 app.add_typer(data_app, name="data")
+
+
+
+class Precision(str, Enum):
+    """What `--precision` offers: only precisions a backend implements (int8 is not one yet)."""
+
+    auto = "auto"
+    fp32 = "fp32"
+    bf16 = "bf16"
+    fp16 = "fp16"
+
+
+PRECISION_HELP = "auto (bf16 where the CPU has native bf16, fp16 on CUDA, else fp32), fp32, bf16, or fp16 (CUDA only)."
+DEVICE_HELP = "auto, cpu or cuda[:N] (transformer models)."
+MODEL_HELP = "Model folder (default: $FRAMING_MODEL, else the shipped model; `framing model path` shows which)."
+INPUTS_HELP = ("Inputs: JSONL, CSV, RSS/Atom, WARC, text or HTML files (also .gz for JSONL/CSV/WARC), folders "
+               "(every file, recursively; hidden files skipped), or - for standard input.")
 
 DATA_DIR_HELP = "Folder holding the corpora (default: $FRAMING_DATA_DIR, else ../shared/data)."
 

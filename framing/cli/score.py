@@ -3,10 +3,11 @@ from __future__ import annotations
 import json
 import sys
 from enum import Enum
+from pathlib import Path
 
 import typer
 
-from ._app import app, friendly_errors
+from ._app import DEVICE_HELP, INPUTS_HELP, MODEL_HELP, PRECISION_HELP, Precision, app, friendly_errors
 
 
 class Format(str, Enum):
@@ -18,48 +19,50 @@ class Format(str, Enum):
 @app.command("score")
 @friendly_errors
 def score_cmd(
-    paths: list[str] = typer.Argument(..., help="Text files, directories of .txt files, or - for stdin."),
-    model: str = typer.Option(None, "--model", help="Model folder (default: the shipped model, or $FRAMING_MODEL)."),
+    # Paths are checked per item by the readers (a missing file is an error record, not the end of the run).
+    paths: list[Path] = typer.Argument(..., help=INPUTS_HELP),
+    model: Path = typer.Option(None, "--model", help=MODEL_HELP, exists=True, file_okay=False),
     fmt: Format = typer.Option(Format.table, "--format", help="table, json (one object per document) or jsonl "
-                               "(one record per sentence)."),
-    device: str = typer.Option("auto", "--device", help="auto, cpu or cuda[:N] (transformer models)."),
-    precision: str = typer.Option("auto", "--precision", help="auto (fast path), fp32, bf16 or int8."),
+                               "(one record per sentence); errors are records too (status 'error')."),
+    device: str = typer.Option("auto", "--device", help=DEVICE_HELP),
+    precision: Precision = typer.Option(Precision.auto, "--precision", help=PRECISION_HELP),
 ) -> None:
     """Label every sentence of the given documents. Boilerplate lines are shown as skipped."""
     from ..inference import Classifier
-    from ..inputs import InputFailure, iter_inputs
+    from ..scoring import score_items
 
-    clf = Classifier.load(model, device=device, precision=precision)
-    items = list(iter_inputs(paths))
-    failures = [i for i in items if isinstance(i, InputFailure)]
-    docs = [(i.doc, i.text) for i in items if not isinstance(i, InputFailure)]
-    scored = {d.doc: d for d in clf.score_documents(docs)}
-    for item in items:  # output in argument order, failures in place
-        if isinstance(item, InputFailure):
-            _emit_failure(item, fmt)
+    clf = Classifier.load(model, device=device, precision=precision.value)
+    scored = failed = 0
+    for record in score_items(clf, paths):
+        if record["status"] == "error":
+            failed += 1
+            _emit_failure(record, fmt)
         else:
-            _emit(scored[item.doc], fmt)
-    if not docs:
-        typer.echo(f"framing: nothing could be scored ({len(failures)} input(s) failed)", err=True)
+            scored += 1
+            _emit(record, fmt)
+    sys.stdout.flush()
+    typer.echo(f"framing: scored {scored}, failed {failed} (of {scored + failed} input items)", err=True)
+    if not scored:
+        typer.echo(f"framing: nothing could be scored ({failed} input(s) failed)", err=True)
         raise typer.Exit(1)
 
 
-def _emit_failure(failure, fmt: Format) -> None:
+def _emit_failure(record: dict, fmt: Format) -> None:
     if fmt is Format.table:
-        typer.echo(f"framing: {failure.doc}: {failure.error}", err=True)
+        typer.echo(f"framing: {record['id']}: {record['error']}", err=True)
     else:
-        typer.echo(json.dumps(failure.to_dict(), ensure_ascii=False))
+        sys.stdout.write(json.dumps(record, ensure_ascii=False) + "\n")
 
 
-def _emit(doc, fmt: Format) -> None:
+def _emit(doc: dict, fmt: Format) -> None:
     if fmt is Format.jsonl:
-        for record in doc.sentences:
+        for record in doc["sentences"]:
             sys.stdout.write(json.dumps(record, ensure_ascii=False) + "\n")
     elif fmt is Format.json:
-        typer.echo(json.dumps(doc.to_dict(), ensure_ascii=False))
+        sys.stdout.write(json.dumps(doc, ensure_ascii=False) + "\n")
     else:
-        typer.echo(f"\n# {doc.doc}")
-        for r in doc.sentences:
+        typer.echo(f"\n# {doc['id']}")
+        for r in doc["sentences"]:
             if r["skipped"]:
                 tag = f"[skipped: {r['skipped']}]"
             else:

@@ -20,6 +20,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import normalize
 
 from ..errors import ModelLoadError
+from .backend import Prediction
 
 WEIGHTS = "baseline.safetensors"
 VOCAB = "vocabulary.json"
@@ -98,6 +99,16 @@ class BaselineModel:
         self.char_counter_ = CountVectorizer(**_char_vectorizer(s, vocabulary={k: int(v) for k, v in char_vocab.items()}))
         self.word_idf_ = np.asarray(word_idf, dtype=np.float32)
         self.char_idf_ = np.asarray(char_idf, dtype=np.float32)
+
+    # -- the Backend interface (models/backend.py) ------------------------------------------------
+    precision = "fp32"
+
+    @property
+    def outputs(self) -> list[str]:
+        return list(self.labels)
+
+    def predict_outputs(self, texts: list[str]) -> Prediction:
+        return Prediction(self.predict_proba(texts), truncated=0)  # TF-IDF reads every token
 
     def predict_proba(self, texts: list[str]) -> np.ndarray:
         if not hasattr(self, "coef_"):

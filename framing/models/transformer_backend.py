@@ -2,7 +2,7 @@
 
 Precision: on CPU the default ("auto") is bf16 weights where the CPU has native bf16
 (AVX-512 BF16 or AMX), else fp32; `precision="fp32"` turns the fast path off. On CUDA: fp16.
-Inputs longer than the model's max length are truncated (and counted in `.truncated`).
+Inputs longer than the model's max length are truncated (and counted per call in the Prediction).
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import numpy as np
 
 from ..errors import ModelLoadError
 from ..model_files import check_transformer_dir
+from .backend import Prediction
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -54,11 +55,21 @@ def resolve_precision(precision: str, device: str) -> str:
 
 
 class TransformerBackend:
-    def __init__(self, model, tokenizer, max_length: int, device: str, precision: str, max_tokens: int):
+    def __init__(self, model, tokenizer, max_length: int, device: str, precision: str, max_tokens: int,
+                 outputs: list[str] | None = None):
         self.model, self.tokenizer = model, tokenizer
-        self.max_length, self.device, self.precision = max_length, device, precision
+        self.max_length, self.device, self._precision = max_length, device, precision
         self.max_tokens = max_tokens
-        self.truncated = 0
+        config = model.config
+        self._outputs = list(outputs) if outputs else [config.id2label[i] for i in range(config.num_labels)]
+
+    @property
+    def outputs(self) -> list[str]:
+        return self._outputs
+
+    @property
+    def precision(self) -> str:
+        return self._precision
 
     @classmethod
     def load(cls, path: Path, manifest: dict, device: str = "auto", precision: str = "auto",
@@ -87,18 +98,18 @@ class TransformerBackend:
         if device == "cpu":
             torch.set_num_threads(max(1, os.cpu_count() or 1))
         budget = max_tokens or (65536 if device.startswith("cuda") else 4096)
-        return cls(model, tokenizer, int(manifest.get("max_length", 128)), device, precision, budget)
+        return cls(model, tokenizer, int(manifest.get("max_length", 128)), device, precision, budget, outputs)
 
-    def encode(self, texts: list[str]) -> list[list[int]]:
-        """Token ids, truncated to max_length keeping the final [SEP]; counts truncations."""
+    def encode(self, texts: list[str]) -> tuple[list[list[int]], int]:
+        """Token ids, truncated to max_length keeping the final [SEP]; and how many were cut."""
         ids = self.tokenizer(texts, add_special_tokens=True, truncation=False, verbose=False)["input_ids"]
-        out = []
+        out, cut = [], 0
         for seq in ids:
             if len(seq) > self.max_length:
-                self.truncated += 1
+                cut += 1
                 seq = seq[: self.max_length - 1] + seq[-1:]
             out.append(seq)
-        return out
+        return out, cut
 
     def batches(self, lengths: list[int]) -> list[np.ndarray]:
         """Index batches over inputs sorted by length (longest first), each within the token
@@ -116,10 +127,10 @@ class TransformerBackend:
             batches.append(np.asarray(current))
         return batches
 
-    def predict_proba(self, texts: list[str]) -> np.ndarray:
+    def predict_outputs(self, texts: list[str]) -> Prediction:
         import torch
 
-        ids = self.encode(texts)
+        ids, cut = self.encode(texts)
         lengths = [len(x) for x in ids]
         out = np.zeros((len(texts), self.model.config.num_labels), dtype=np.float32)
         pad = self.tokenizer.pad_token_id or 0
@@ -135,4 +146,4 @@ class TransformerBackend:
                                     attention_mask=torch.from_numpy(attention).to(self.device)).logits
                 # One device->host copy per batch; sigmoid in fp32 for stable thresholds.
                 out[batch] = torch.sigmoid(logits.float()).cpu().numpy()
-        return out
+        return Prediction(out, cut)

@@ -40,9 +40,9 @@ def test_score_every_hostile_document_in_one_run(corpus):
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stderr
     lines = [json.loads(line) for line in result.stdout.splitlines()]
-    assert [line["doc"] for line in lines] == paths  # one line per input, in argument order
+    assert [line["source"] for line in lines] == paths  # one line per input, in argument order
     for name, line in zip(TEXT, lines):
-        check(TEXT[name], "error" if "error" in line else "scored", line.get("error"), name)
+        check(TEXT[name], line["status"], line.get("error"), name)
         assert "error" not in line or "\n" not in line["error"]  # one-line reasons
     docs = dict(zip(TEXT, lines))
     good = [s["text"] for s in docs["good.txt"]["sentences"]]

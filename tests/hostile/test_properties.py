@@ -10,8 +10,9 @@ import json
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from framing.batch import _jsonl, error_record, prepare
-from framing.feeds import iter_inputs
+from framing.pipeline import prepare
+from framing.readers import iter_items
+from framing.records import error_record, head_of, to_jsonl
 from framing.segment import segment
 from framing.textio import clean_text, decode_document
 from tests.hostile.corpus import small_seeds
@@ -77,11 +78,11 @@ def mutated(draw):
 def _read_all(tmp_path, name, data):
     path = tmp_path / name
     path.write_bytes(data)
-    items = list(iter_inputs([path]))
+    items = list(iter_items([path]))
     for item in items:
         assert isinstance(item.id, str) and item.id
         assert item.error or item.text or item.html
-        record = _jsonl(error_record(item, item.error) if item.error else {"id": item.id, "text": item.text})
+        record = to_jsonl(error_record(head_of(item), item.error) if item.error else {"id": item.id, "text": item.text})
         json.loads(record)
     return items
 
@@ -106,7 +107,7 @@ def test_jsonl_records_round_trip_with_any_text(tmp_path, records):
         buf.write(json.dumps({"id": f"{n}-{rid}", "text": text}) + "\n")  # ensure_ascii: surrogates escaped
     path = tmp_path / "r.jsonl"
     path.write_text(buf.getvalue(), encoding="utf-8")
-    items = list(iter_inputs([path]))
+    items = list(iter_items([path]))
     assert [i.id for i in items] == [clean_text(f"{n}-{rid}") for n, (rid, _) in enumerate(records)]
     for item, (_, text) in zip(items, records):
         if clean_text(text).strip():  # a NUL-only text is empty once made safe

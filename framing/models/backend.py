@@ -1,0 +1,35 @@
+"""The interface every model backend implements (baseline, transformer, blend).
+
+`Classifier` talks to a backend only through this protocol: no attribute probing. A backend
+scores texts into one column per name in `outputs` (the labels, then any extra head such as
+"any-technique") and says how many inputs it had to truncate in that call, so callers that
+score from several threads or actors can add the counts up themselves.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Prediction:
+    scores: np.ndarray  # float32, one row per input text, one column per `Backend.outputs` name
+    truncated: int = 0  # inputs of this call cut to the model's maximum length
+
+
+@runtime_checkable
+class Backend(Protocol):
+    @property
+    def outputs(self) -> list[str]:
+        """Names of the output columns, in order (the model's labels, then extra heads)."""
+        ...
+
+    @property
+    def precision(self) -> str:
+        """The numeric precision the backend computes in: fp32, bf16 or fp16."""
+        ...
+
+    def predict_outputs(self, texts: list[str]) -> Prediction: ...
