@@ -19,9 +19,10 @@ def _pipeline_outputs(model_dir, texts: list[str], clf) -> np.ndarray:
     pipe = pipeline("text-classification", model=str(model_dir), top_k=None, device="cpu")
     out = np.array([[{d["label"]: d["score"] for d in row}[name] for name in clf.outputs] for row in pipe(texts)],
                    np.float32)
-    backend = clf.backend
-    if hasattr(backend, "secondary"):
-        out = backend.combine(out, backend.secondary.predict_proba(texts), backend.weight, backend.columns)
+    from .models.blend import BlendBackend
+
+    if isinstance(clf.backend, BlendBackend):
+        out = clf.backend.blend_with(out, texts)
     return out
 
 
@@ -55,7 +56,7 @@ def run_bench(model_dir, data_dir=None, limit: int = 0, engines=("pipeline", "fp
         metrics = report(y, pred, m, clf.labels)
         decisions[engine] = pred
         results[engine] = {
-            "precision": getattr(clf.backend, "precision", "fp32") if engine != "pipeline" else "fp32 (pipeline)",
+            "precision": clf.precision if engine != "pipeline" else "fp32 (pipeline)",
             "sentences": len(texts), "seconds": round(seconds, 2), "sent_per_s": round(len(texts) / seconds, 1),
             "dev_macro_f1": round(metrics["macro_f1"], 4), "dev_micro_f1": round(metrics["micro_f1"], 4),
         }

@@ -93,7 +93,7 @@ def _prepare_batch(batch: dict) -> dict:
         item = FeedItem(**{k: _py(batch[k][i]) for k in ("id", "source", "url", "title", "text", "html", "error")})
         p = prepare(item)
         out["order"].append(int(batch["order"][i]))
-        out["item"].append(json.dumps({k: getattr(item, k) for k in ("id", "source", "url", "title")}))
+        out["item"].append(json.dumps({"id": item.id, "source": item.source, "url": item.url, "title": item.title}))
         out["text"].append(p.text or "")
         out["sentences"].append(json.dumps([[s.index, s.start, s.end, s.paragraph, s.skipped] for s in p.sentences]))
         out["content_hash"].append(p.content_hash or "")

@@ -58,6 +58,8 @@ class BaselineModel:
     def __init__(self, labels: list[str], settings: BaselineSettings | None = None):
         self.labels = list(labels)
         self.settings = settings or BaselineSettings()
+        self.coef_: np.ndarray | None = None  # set by fit() or load()
+        self.intercept_: np.ndarray | None = None
 
     # -- features -----------------------------------------------------------------------------
     def _transform(self, texts: list[str]) -> sp.csr_matrix:
@@ -111,7 +113,7 @@ class BaselineModel:
         return Prediction(self.predict_proba(texts), truncated=0)  # TF-IDF reads every token
 
     def predict_proba(self, texts: list[str]) -> np.ndarray:
-        if not hasattr(self, "coef_"):
+        if self.coef_ is None:
             raise RuntimeError("BaselineModel is not fitted yet; call fit() or load()")
         if not texts:
             return np.zeros((0, len(self.labels)), dtype=np.float32)
