@@ -15,9 +15,18 @@ import numpy as np
 
 
 @dataclass(frozen=True)
+class TokenScores:
+    """Span-head output for one input text (models with a span head only)."""
+
+    offsets: np.ndarray  # (tokens, 2) character offsets of the text's real tokens (no special tokens)
+    probs: np.ndarray  # (tokens, span outputs) probability that the token is inside a span of each output
+
+
+@dataclass(frozen=True)
 class Prediction:
     scores: np.ndarray  # float32, one row per input text, one column per `Backend.outputs` name
     truncated: int = 0  # inputs of this call cut to the model's maximum length
+    tokens: list[TokenScores] | None = None  # per input text, from the same forward pass; None without a span head
 
 
 @runtime_checkable

@@ -60,4 +60,4 @@ class BlendBackend:
 
     def predict_outputs(self, texts: list[str]) -> Prediction:
         first = self.primary.predict_outputs(texts)
-        return Prediction(self.blend_with(first.scores, texts), first.truncated)
+        return Prediction(self.blend_with(first.scores, texts), first.truncated, first.tokens)  # spans: primary only

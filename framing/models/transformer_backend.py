@@ -14,7 +14,7 @@ import numpy as np
 
 from ..errors import ModelLoadError
 from ..model_files import check_transformer_dir
-from .backend import Prediction
+from .backend import Prediction, TokenScores
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -62,6 +62,7 @@ class TransformerBackend:
         self.max_tokens = max_tokens
         config = model.config
         self._outputs = list(outputs) if outputs else [config.id2label[i] for i in range(config.num_labels)]
+        self.span_head = None  # a span_head.SpanHead: token probabilities from the same forward pass
 
     @property
     def outputs(self) -> list[str]:
@@ -98,18 +99,30 @@ class TransformerBackend:
         if device == "cpu":
             torch.set_num_threads(max(1, os.cpu_count() or 1))
         budget = max_tokens or (65536 if device.startswith("cuda") else 4096)
-        return cls(model, tokenizer, int(manifest.get("max_length", 128)), device, precision, budget, outputs)
+        backend = cls(model, tokenizer, int(manifest.get("max_length", 128)), device, precision, budget, outputs)
+        if manifest.get("span_head"):
+            from ..span_head import load_span_head
 
-    def encode(self, texts: list[str]) -> tuple[list[list[int]], int]:
-        """Token ids, truncated to max_length keeping the final [SEP]; and how many were cut."""
-        ids = self.tokenizer(texts, add_special_tokens=True, truncation=False, verbose=False)["input_ids"]
-        out, cut = [], 0
-        for seq in ids:
+            backend.span_head = load_span_head(path, manifest["span_head"], model.config.hidden_size, outputs)
+            backend.span_head.module.to(device)
+        return backend
+
+    def encode(self, texts: list[str], offsets: bool = False) -> tuple[list[list[int]], int, list | None]:
+        """Token ids, truncated to max_length keeping the final [SEP]; how many were cut; and
+        with `offsets`, each token's character offsets (special tokens are (0, 0))."""
+        enc = self.tokenizer(texts, add_special_tokens=True, truncation=False, verbose=False,
+                             return_offsets_mapping=offsets)
+        out, spans, cut = [], [] if offsets else None, 0
+        for k, seq in enumerate(enc["input_ids"]):
+            marks = enc["offset_mapping"][k] if offsets else None
             if len(seq) > self.max_length:
                 cut += 1
                 seq = seq[: self.max_length - 1] + seq[-1:]
+                marks = marks[: self.max_length - 1] + marks[-1:] if offsets else None
             out.append(seq)
-        return out, cut
+            if offsets:
+                spans.append(marks)
+        return out, cut, spans
 
     def batches(self, lengths: list[int]) -> list[np.ndarray]:
         """Index batches over inputs sorted by length (longest first), each within the token
@@ -127,12 +140,11 @@ class TransformerBackend:
             batches.append(np.asarray(current))
         return batches
 
-    def predict_outputs(self, texts: list[str]) -> Prediction:
+    def _forward(self, ids: list[list[int]], hidden: bool):
+        """(batch indices, model output) per token-budget batch, under inference mode."""
         import torch
 
-        ids, cut = self.encode(texts)
         lengths = [len(x) for x in ids]
-        out = np.zeros((len(texts), self.model.config.num_labels), dtype=np.float32)
         pad = self.tokenizer.pad_token_id or 0
         with torch.inference_mode():
             for batch in self.batches(lengths):
@@ -142,8 +154,39 @@ class TransformerBackend:
                 for row, i in enumerate(batch):
                     input_ids[row, : lengths[i]] = ids[i]
                     attention[row, : lengths[i]] = 1
-                logits = self.model(input_ids=torch.from_numpy(input_ids).to(self.device),
-                                    attention_mask=torch.from_numpy(attention).to(self.device)).logits
-                # One device->host copy per batch; sigmoid in fp32 for stable thresholds.
-                out[batch] = torch.sigmoid(logits.float()).cpu().numpy()
-        return Prediction(out, cut)
+                yield batch, self.model(input_ids=torch.from_numpy(input_ids).to(self.device),
+                                        attention_mask=torch.from_numpy(attention).to(self.device),
+                                        output_hidden_states=hidden)
+
+    def predict_outputs(self, texts: list[str]) -> Prediction:
+        import torch
+
+        head = self.span_head
+        ids, cut, offsets = self.encode(texts, offsets=head is not None)
+        out = np.zeros((len(texts), self.model.config.num_labels), dtype=np.float32)
+        tokens: list[TokenScores | None] = [None] * len(texts)
+        for batch, result in self._forward(ids, hidden=head is not None):
+            # One device->host copy per batch; sigmoid in fp32 for stable thresholds.
+            out[batch] = torch.sigmoid(result.logits.float()).cpu().numpy()
+            if head is not None:
+                probs = torch.sigmoid(head.module(result.hidden_states[-1].float())).cpu().numpy()
+                for row, i in enumerate(batch):
+                    tokens[i] = _real_tokens(offsets[i], probs[row, : len(ids[i])])
+        return Prediction(out, cut, tokens if head is not None else None)
+
+    def token_features(self, texts: list[str]) -> list[TokenScores]:
+        """The last hidden state of every real token (what the span head reads), as float16
+        "probs" of TokenScores: the features a span head is trained on."""
+        ids, _, offsets = self.encode(texts, offsets=True)
+        feats: list[TokenScores | None] = [None] * len(texts)
+        for batch, result in self._forward(ids, hidden=True):
+            hidden = result.hidden_states[-1].float().cpu().numpy().astype(np.float16)
+            for row, i in enumerate(batch):
+                feats[i] = _real_tokens(offsets[i], hidden[row, : len(ids[i])])
+        return feats
+
+
+def _real_tokens(offsets, values: np.ndarray) -> TokenScores:
+    marks = np.asarray(offsets, dtype=np.int64).reshape(-1, 2)
+    real = marks[:, 1] > marks[:, 0]  # special tokens carry (0, 0)
+    return TokenScores(marks[real], values[real])
