@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sys
 import time
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -69,9 +70,9 @@ class BatchScorer:
         return score_sentences(self.clf, chunk, self.cache)
 
     def article_record(self, p: Prepared, known: dict[str, np.ndarray]) -> ArticleRecord:
-        outputs = chunk_outputs(self.clf, p, known)
+        outputs, spans = chunk_outputs(self.clf, p, known)
         scored = len(outputs)
-        sentences = self.clf.sentence_records(p.item.id, p.sentences, outputs)
+        sentences = self.clf.sentence_records(p.item.id, p.sentences, outputs, spans)
         decisions = self.clf.decide(outputs)
         flagged = self.clf.any_technique(outputs)
         if self.frame_cols and scored:
@@ -81,9 +82,11 @@ class BatchScorer:
             aggregates[label] = {"share": round(float(decisions[:, j].mean()), 4) if scored else 0.0,
                                  "count": int(decisions[:, j].sum()),
                                  "max": round(float(outputs[:, j].max()), 4) if scored else 0.0}
+        span_counts = Counter(span["label"] for sentence in sentences for span in sentence["spans"])
         return article_record(head_of(p.item), language=guess_language(p.text or ""), content_hash=p.content_hash,
                               sentences=sentences, n_scored=scored,
-                              propaganda_index=propaganda_index(int(flagged.sum()), scored), aggregates=aggregates)
+                              propaganda_index=propaganda_index(int(flagged.sum()), scored), aggregates=aggregates,
+                              span_counts=dict(sorted(span_counts.items())))
 
     def run(self, items: Iterable[FeedItem], out: Path, resume: bool = False, progress: bool = True) -> Summary:
         out = Path(out)

@@ -8,6 +8,7 @@ transformer, or a transformer blended with a baseline; all implement `models.bac
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -17,9 +18,14 @@ from .errors import ModelLoadError
 from .manifest import read_manifest
 from .models.backend import Backend
 from .paths import default_model_dir
-from .records import DocumentRecord, SentenceRecord, document_record, item_head, sentence_record
-from .segment import Sentence
+from .records import DocumentRecord, SentenceRecord, SpanRecord, document_record, item_head, sentence_record
+from .segment import Sentence, segment
+from .span_decode import decode
 from .taxonomy import ANY_TECHNIQUE, load_taxonomy
+from .textio import clean_text
+
+_TOLD_NO_SPANS: set[str] = set()  # model folders already said to have no span head (once per process)
+SentenceSpans = list[tuple[int, int, str, float]]  # (start, end, label, score) in the sentence's characters
 
 
 class Classifier:
@@ -58,7 +64,16 @@ class Classifier:
             from .models.blend import BlendBackend
 
             backend = BlendBackend.load(path, manifest, backend)
-        return cls(backend, manifest, path)
+        clf = cls(backend, manifest, path)
+        if not clf.has_spans and str(path) not in _TOLD_NO_SPANS:
+            _TOLD_NO_SPANS.add(str(path))
+            how = "" if clf.model_type == "baseline" else f"; `framing spans train {path}` adds one"
+            print(f"framing: {path} has no span head, so records carry no spans{how}", file=sys.stderr)
+        return clf
+
+    @property
+    def has_spans(self) -> bool:
+        return self.backend.span_head is not None
 
     @property
     def model_type(self) -> str:
@@ -70,12 +85,22 @@ class Classifier:
 
     def predict_outputs(self, texts: list[str]) -> np.ndarray:
         """Every model output: the label columns, then any extra heads (see `.outputs`)."""
+        return self.predict_sentences(texts, spans=False)[0]
+
+    def predict_sentences(self, texts: list[str], spans: bool = True) -> tuple[np.ndarray, list[SentenceSpans]]:
+        """Outputs (as `predict_outputs`) and each text's technique spans in its own characters,
+        from one forward pass; no spans without a span head."""
         texts = list(texts)
         if not texts:
-            return np.zeros((0, len(self.outputs)), dtype=np.float32)
+            return np.zeros((0, len(self.outputs)), dtype=np.float32), []
         prediction = self.backend.predict_outputs(texts)
         self.truncated_count += prediction.truncated
-        return np.asarray(prediction.scores, dtype=np.float32)
+        found: list[SentenceSpans] = [[] for _ in texts]
+        head = self.backend.span_head
+        if spans and head is not None and prediction.tokens is not None:
+            found = [decode(text, t.offsets, t.probs, head.outputs, head.thresholds, head.decoding, skip=(ANY_TECHNIQUE,))
+                     for text, t in zip(texts, prediction.tokens)]
+        return np.asarray(prediction.scores, dtype=np.float32), found
 
     def predict_proba(self, texts: list[str]) -> np.ndarray:
         """Probabilities, columns in `.labels` order, rows in input order."""
@@ -95,8 +120,10 @@ class Classifier:
             return outputs[:, self.outputs.index(ANY_TECHNIQUE)] >= self.any_threshold
         return self.decide(outputs)[:, self.technique_cols].any(axis=1)
 
-    def sentence_records(self, doc_id: str, sentences: list[Sentence], outputs: np.ndarray) -> list[SentenceRecord]:
-        """Sentence records in document order; `outputs` holds one row per non-skipped sentence."""
+    def sentence_records(self, doc_id: str, sentences: list[Sentence], outputs: np.ndarray,
+                         spans: list[SentenceSpans] | None = None) -> list[SentenceRecord]:
+        """Sentence records in document order; `outputs` (and `spans`, in each sentence's own
+        characters) hold one entry per non-skipped sentence."""
         records, k = [], 0
         decisions = self.any_technique(outputs) if len(outputs) else []
         for sent in sentences:
@@ -106,9 +133,65 @@ class Classifier:
                 record["scores"] = {label: round(float(p), 4) for label, p in zip(self.labels, row)}
                 record["labels"] = [label for label, p, t in zip(self.labels, row, self.thresholds) if p >= t]
                 record["any_technique"] = bool(decisions[k])
+                record["spans"] = [span_record(sent, *span) for span in (spans[k] if spans else [])]
                 k += 1
             records.append(record)
         return records
+
+    def document_spans(self, text: str, for_si: bool = False) -> list[SpanRecord]:
+        """The technique spans of a whole document, offsets into `text`. `for_si`: the spans the
+        span-identification task scores (technique-free), as the head's decoding settings say."""
+        text = clean_text(text)
+        sentences = [s for s in segment(text) if s.skipped is None]
+        head = self.backend.span_head
+        if head is None:
+            return []
+        prediction = self.backend.predict_outputs([s.text for s in sentences]) if sentences else None
+        out: list[SpanRecord] = []
+        si_any = for_si and head.decoding.get("si_source") == ANY_TECHNIQUE
+        for sent, tokens in zip(sentences, prediction.tokens if prediction else []):
+            if si_any:
+                j = head.outputs.index(ANY_TECHNIQUE)
+                found = decode(sent.text, tokens.offsets, tokens.probs[:, [j]], [ANY_TECHNIQUE],
+                               np.array([head.decoding["si_threshold"]]), head.decoding)
+            else:
+                found = decode(sent.text, tokens.offsets, tokens.probs, head.outputs, head.thresholds, head.decoding,
+                               skip=(ANY_TECHNIQUE,))
+            out.extend(span_record(sent, *span) for span in found)
+        return out
+
+    def document_tokens(self, text: str):
+        """Every scored token of `text` with its hidden state, and its sentences' technique
+        scores (what the span classifier reads), from one forward pass."""
+        from .span_classify import DocumentTokens
+
+        text = clean_text(text)
+        sentences = [s for s in segment(text) if s.skipped is None]
+        width = self.backend.span_head.module[0].in_features
+        if not sentences:
+            empty = np.zeros(0, np.int64)
+            return DocumentTokens(text, empty, empty, empty, np.zeros((0, width), np.float32),
+                                  np.zeros((0, len(self.technique_cols)), np.float32))
+        prediction = self.backend.predict_outputs([s.text for s in sentences], token_features=True)
+        tokens = prediction.tokens
+        return DocumentTokens(
+            text, np.concatenate([s.start + t.offsets[:, 0] for s, t in zip(sentences, tokens)]),
+            np.concatenate([s.start + t.offsets[:, 1] for s, t in zip(sentences, tokens)]),
+            np.concatenate([np.full(len(t.offsets), k) for k, t in enumerate(tokens)]),
+            np.concatenate([t.features for t in tokens]), np.asarray(prediction.scores)[:, self.technique_cols])
+
+    def classify_spans(self, text: str, spans: list[tuple[int, int]]) -> list[list[str]]:
+        """For each (start, end) span of `text`, the techniques ranked best first (TC)."""
+        from .span_classify import span_features
+
+        head = self.backend.span_head
+        if head is None or head.classifier is None:
+            raise ModelLoadError(f"{self.path} has no span classifier; `framing spans train {self.path}` adds one")
+        doc = self.document_tokens(text)
+        if not spans:
+            return []
+        ranks = head.classifier.rank(np.stack([span_features(doc, a, b) for a, b in spans]))
+        return [[head.classifier.labels[j] for j in row] for row in ranks]
 
     def score_documents(self, docs: Iterable[tuple[str, str]], source: str = "<api>") -> list[DocumentRecord]:
         """Score (doc_id, raw text) pairs, in order: one `DocumentRecord` each (sentences with
@@ -123,5 +206,11 @@ class Classifier:
                              sentences=segment(clean_text(text))) for doc_id, text in docs]
         known = score_sentences(self, prepared, SentenceCache())
         return [document_record(item_head(p.item.id, source),
-                                self.sentence_records(p.item.id, p.sentences, chunk_outputs(self, p, known)))
+                                self.sentence_records(p.item.id, p.sentences, *chunk_outputs(self, p, known)))
                 for p in prepared]
+
+
+def span_record(sent: Sentence, start: int, end: int, label: str, score: float) -> SpanRecord:
+    """A span of `sent` (offsets in its characters) in document offsets."""
+    return {"start": sent.start + start, "end": sent.start + end, "label": label, "score": score,
+            "text": sent.text[start:end]}

@@ -105,30 +105,35 @@ class SentenceCache:
         self.hits += 1
         return entry[0]
 
-    def put(self, text: str, row: np.ndarray) -> None:
+    def put(self, text: str, value) -> None:
+        """`value`: what the run keeps for the sentence (its output row and spans)."""
         if 0 < len(text) <= self.max_sentence_chars and text not in self.data:
-            self.data[text] = (row, len(text))
+            self.data[text] = (value, len(text))
 
 
-def score_sentences(clf, chunk: list[Prepared], cache: SentenceCache) -> dict[str, np.ndarray]:
-    """Outputs for every scored sentence of the chunk, keyed by text; only sentences not seen
-    earlier in the run go to the model, all in one call."""
+def score_sentences(clf, chunk: list[Prepared], cache: SentenceCache) -> dict[str, tuple]:
+    """(output row, spans) for every scored sentence of the chunk, keyed by text; only sentences
+    not seen earlier in the run go to the model, all in one call. Spans are in the sentence's
+    own characters (the same for every occurrence of the sentence)."""
     known, todo = {}, []
     for p in chunk:
         for s in p.sentences:
             if s.skipped is None and s.text not in known:
-                row = cache.get(s.text)
-                known[s.text] = row
-                if row is None:
+                entry = cache.get(s.text)
+                known[s.text] = entry
+                if entry is None:
                     todo.append(s.text)
     if todo:
-        for text, row in zip(todo, clf.predict_outputs(todo)):
-            cache.put(text, row)
-            known[text] = row
+        rows, spans = clf.predict_sentences(todo)
+        for text, row, sent_spans in zip(todo, rows, spans):
+            cache.put(text, (row, sent_spans))
+            known[text] = (row, sent_spans)
     return known
 
 
-def chunk_outputs(clf, p: Prepared, known: dict[str, np.ndarray]) -> np.ndarray:
-    """One output row per non-skipped sentence of `p`, in document order."""
-    rows = [known[s.text] for s in p.sentences if s.skipped is None]
-    return np.array(rows, dtype=np.float32) if rows else np.zeros((0, len(clf.outputs)), dtype=np.float32)
+def chunk_outputs(clf, p: Prepared, known: dict[str, tuple]) -> tuple[np.ndarray, list]:
+    """One output row and one span list per non-skipped sentence of `p`, in document order."""
+    entries = [known[s.text] for s in p.sentences if s.skipped is None]
+    if not entries:
+        return np.zeros((0, len(clf.outputs)), dtype=np.float32), []
+    return np.array([row for row, _ in entries], dtype=np.float32), [spans for _, spans in entries]

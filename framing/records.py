@@ -12,7 +12,18 @@ from __future__ import annotations
 
 from typing import Literal, TypedDict
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"  # 1.1: sentence spans, article span_counts
+
+
+class SpanRecord(TypedDict):
+    """Words that carry a technique: character offsets in the document (start inclusive, end
+    exclusive, `text == document[start:end]`), inside one sentence; spans may overlap."""
+
+    start: int
+    end: int
+    label: str
+    score: float  # mean token probability over the span
+    text: str
 
 
 class SentenceRecord(TypedDict):
@@ -29,6 +40,7 @@ class SentenceRecord(TypedDict):
     scores: dict[str, float] | None  # probability per label; None when skipped
     any_technique: bool | None  # uses at least one technique; None when skipped
     skipped: str | None  # why the sentence was not scored (boilerplate), else None
+    spans: list[SpanRecord]  # empty for a skipped sentence or a model without a span head
 
 
 class ItemHead(TypedDict):
@@ -66,6 +78,7 @@ class ArticleRecord(ItemHead):
     n_skipped: int
     propaganda_index: float  # percent of scored sentences with a technique or a frame
     aggregates: dict[str, LabelAggregate]
+    span_counts: dict[str, int]  # spans per label in the article
     sentences: list[SentenceRecord]
 
 
@@ -99,14 +112,16 @@ def document_record(head: ItemHead, sentences: list[SentenceRecord]) -> Document
 def sentence_record(doc: str, index: int, start: int, end: int, text: str, skipped: str | None) -> SentenceRecord:
     """A sentence before scoring: no labels, no scores (what a skipped sentence stays)."""
     return {"schema_version": SCHEMA_VERSION, "doc": doc, "index": index, "start": start, "end": end, "text": text,
-            "labels": [], "scores": None, "any_technique": None, "skipped": skipped}
+            "labels": [], "scores": None, "any_technique": None, "skipped": skipped, "spans": []}
 
 
 def article_record(head: ItemHead, *, language: str | None, content_hash: str, sentences: list[SentenceRecord],
-                   n_scored: int, propaganda_index: float, aggregates: dict[str, LabelAggregate]) -> ArticleRecord:
+                   n_scored: int, propaganda_index: float, aggregates: dict[str, LabelAggregate],
+                   span_counts: dict[str, int]) -> ArticleRecord:
     return {**head, "status": "scored", "language": language, "content_hash": content_hash,
             "n_sentences": len(sentences), "n_scored": n_scored, "n_skipped": len(sentences) - n_scored,
-            "propaganda_index": propaganda_index, "aggregates": aggregates, "sentences": sentences}
+            "propaganda_index": propaganda_index, "aggregates": aggregates, "span_counts": span_counts,
+            "sentences": sentences}
 
 
 # The output formats and the records each may hold (docs/schema/<name>.schema.json).

@@ -24,5 +24,5 @@ def score_items(clf, inputs: list[str | Path], workers: int = 2,
             if p.error is not None:
                 yield error_record(head_of(p.item), p.error)
             else:
-                sentences = clf.sentence_records(p.item.id, p.sentences, chunk_outputs(clf, p, known))
+                sentences = clf.sentence_records(p.item.id, p.sentences, *chunk_outputs(clf, p, known))
                 yield document_record(head_of(p.item), sentences)

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import ModelLoadError
+from .span_classify import SpanClassifier
 
 SPAN_HEAD_FILE = "span_head.safetensors"
 
@@ -48,13 +49,17 @@ class SpanHead:
     outputs: list[str]
     thresholds: np.ndarray  # one per output
     decoding: dict
+    classifier: SpanClassifier | None = None  # names the technique of a given span (TC)
 
     def save(self, model_dir: Path, layers: list[int], extra: dict | None = None) -> dict:
         """Writes the weights; returns the manifest entry describing them."""
+        import torch
         from safetensors.torch import save_file
 
         path = Path(model_dir) / SPAN_HEAD_FILE
-        state = {k: v.detach().float().contiguous().cpu() for k, v in self.module.state_dict().items()}
+        state = {f"head.{k}": v.detach().float().contiguous().cpu() for k, v in self.module.state_dict().items()}
+        if self.classifier is not None:
+            state.update({k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in self.classifier.tensors().items()})
         save_file(state, str(path))
         return {"file": SPAN_HEAD_FILE, "sha256": file_sha256(path), "layers": list(layers), "outputs": list(self.outputs),
                 "thresholds": {name: float(t) for name, t in zip(self.outputs, self.thresholds)},
@@ -88,8 +93,15 @@ def load_span_head(model_dir: Path, entry: dict, hidden_size: int, labels: list[
         raise ModelLoadError(f"{path} does not match the hash in framing.json (changed or from another model); "
                              "retrain it with `framing spans train`.")
     module = build_head(layers)
+    tensors = load_file(str(path))
     try:
-        module.load_state_dict(load_file(str(path)))
+        module.load_state_dict({k[5:]: v for k, v in tensors.items() if k.startswith("head.")})
+        techniques = [o for o in outputs if o != "any-technique"]
+        classifier = (SpanClassifier.from_tensors(techniques, {k: v.numpy() for k, v in tensors.items()})
+                      if "tc.coef" in tensors else None)
     except (RuntimeError, KeyError) as exc:
         raise ModelLoadError(f"{path} doesn't fit layers {layers}: {str(exc).splitlines()[0][:160]}") from None
-    return SpanHead(module.eval().to(torch.float32), outputs, thresholds, decoding)
+    if classifier is not None and classifier.coef.shape[0] != len(techniques):
+        raise ModelLoadError(f"{path}: its span classifier has {classifier.coef.shape[0]} techniques, expected "
+                             f"{len(techniques)}.")
+    return SpanHead(module.eval().to(torch.float32), outputs, thresholds, decoding, classifier)

@@ -62,7 +62,7 @@ def test_score_and_batch_output_validate(toy_baseline_dir, tmp_path):
 def test_a_record_with_a_wrong_field_is_rejected():
     check = validator("score-jsonl")
     good = {"schema_version": SCHEMA_VERSION, "doc": "d", "index": 0, "start": 0, "end": 3, "text": "abc", "labels": [],
-            "scores": {"doubt": 0.1}, "any_technique": False, "skipped": None}
+            "scores": {"doubt": 0.1}, "any_technique": False, "skipped": None, "spans": []}
     check.validate(good)
     for bad in ({**good, "start": "0"}, {**good, "schema_version": "0.9"}, {k: v for k, v in good.items() if k != "end"},
                 {**good, "extra": 1}):

@@ -20,6 +20,7 @@ class TokenScores:
 
     offsets: np.ndarray  # (tokens, 2) character offsets of the text's real tokens (no special tokens)
     probs: np.ndarray  # (tokens, span outputs) probability that the token is inside a span of each output
+    features: np.ndarray | None = None  # (tokens, hidden) last hidden states, only when asked for
 
 
 @dataclass(frozen=True)
@@ -41,4 +42,12 @@ class Backend(Protocol):
         """The numeric precision the backend computes in: fp32, bf16 or fp16."""
         ...
 
-    def predict_outputs(self, texts: list[str]) -> Prediction: ...
+    @property
+    def span_head(self):
+        """The `span_head.SpanHead` whose token scores predictions carry, or None."""
+        ...
+
+    def predict_outputs(self, texts: list[str], token_features: bool = False) -> Prediction:
+        """Scores of `texts`; `token_features` also returns each token's hidden state (span
+        models only: what the technique classifier of a given span reads)."""
+        ...

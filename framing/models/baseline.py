@@ -104,13 +104,14 @@ class BaselineModel:
 
     # -- the Backend interface (models/backend.py) ------------------------------------------------
     precision = "fp32"
+    span_head = None  # a bag of words has no tokens to mark
 
     @property
     def outputs(self) -> list[str]:
         return list(self.labels)
 
-    def predict_outputs(self, texts: list[str]) -> Prediction:
-        return Prediction(self.predict_proba(texts), truncated=0)  # TF-IDF reads every token
+    def predict_outputs(self, texts: list[str], token_features: bool = False) -> Prediction:
+        return Prediction(self.predict_proba(texts), truncated=0)  # TF-IDF reads every token; no tokens
 
     def predict_proba(self, texts: list[str]) -> np.ndarray:
         if self.coef_ is None:

@@ -54,10 +54,14 @@ class BlendBackend:
     def precision(self) -> str:
         return self.primary.precision
 
+    @property
+    def span_head(self):
+        return self.primary.span_head
+
     def blend_with(self, primary_scores: np.ndarray, texts: list[str]) -> np.ndarray:
         """The blend of given primary scores (e.g. another engine's) with the secondary's."""
         return self.combine(primary_scores, self.secondary.predict_outputs(texts).scores, self.weight, self.columns)
 
-    def predict_outputs(self, texts: list[str]) -> Prediction:
-        first = self.primary.predict_outputs(texts)
+    def predict_outputs(self, texts: list[str], token_features: bool = False) -> Prediction:
+        first = self.primary.predict_outputs(texts, token_features)
         return Prediction(self.blend_with(first.scores, texts), first.truncated, first.tokens)  # spans: primary only

@@ -158,7 +158,7 @@ class TransformerBackend:
                                         attention_mask=torch.from_numpy(attention).to(self.device),
                                         output_hidden_states=hidden)
 
-    def predict_outputs(self, texts: list[str]) -> Prediction:
+    def predict_outputs(self, texts: list[str], token_features: bool = False) -> Prediction:
         import torch
 
         head = self.span_head
@@ -169,9 +169,12 @@ class TransformerBackend:
             # One device->host copy per batch; sigmoid in fp32 for stable thresholds.
             out[batch] = torch.sigmoid(result.logits.float()).cpu().numpy()
             if head is not None:
-                probs = torch.sigmoid(head.module(result.hidden_states[-1].float())).cpu().numpy()
+                last = result.hidden_states[-1].float()
+                probs = torch.sigmoid(head.module(last)).cpu().numpy()
+                hidden = last.cpu().numpy() if token_features else None
                 for row, i in enumerate(batch):
-                    tokens[i] = _real_tokens(offsets[i], probs[row, : len(ids[i])])
+                    tokens[i] = _real_tokens(offsets[i], probs[row, : len(ids[i])],
+                                             hidden[row, : len(ids[i])] if token_features else None)
         return Prediction(out, cut, tokens if head is not None else None)
 
     def token_features(self, texts: list[str]) -> list[TokenScores]:
@@ -186,7 +189,7 @@ class TransformerBackend:
         return feats
 
 
-def _real_tokens(offsets, values: np.ndarray) -> TokenScores:
+def _real_tokens(offsets, values: np.ndarray, features: np.ndarray | None = None) -> TokenScores:
     marks = np.asarray(offsets, dtype=np.int64).reshape(-1, 2)
     real = marks[:, 1] > marks[:, 0]  # special tokens carry (0, 0)
-    return TokenScores(marks[real], values[real])
+    return TokenScores(marks[real], values[real], None if features is None else features[real])
