@@ -201,14 +201,38 @@ def _article_html(rec: dict, palette: dict[str, str]) -> str:
         labels = s.get("labels") or []
         scores = s.get("scores") or {}
         tip = escape(", ".join(f"{k} {v:.2f}" for k, v in sorted(scores.items(), key=lambda kv: -kv[1])[:5]))
+        spans = s.get("spans") or []
+        if spans:
+            text = _marked(s, spans, palette)
         if labels:
             top = max(labels, key=lambda x: scores.get(x, 0))
             chips = " ".join(f"<span style='background:{palette.get(x, '#ccc')}'>&nbsp;</span>" for x in labels)
-            parts.append(f"<span class=sent style='background:{palette.get(top, '#ddd')}55' title='{tip}'>{text}</span>"
+            # a label without a span marked: the sentence is shaded lightly instead
+            shade = f" style='background:{palette.get(top, '#ddd')}22'" if not spans else ""
+            parts.append(f"<span class=sent{shade} title='{tip}'>{text}</span>"
                          f"<sup class=scores>{escape(', '.join(labels))} {chips}</sup>")
         else:
             parts.append(f"<span class=sent title='{tip}'>{text}</span>")
     return f"<div class=article><h3>{title}</h3><p class=meta>{' · '.join(meta)}</p><p>{' '.join(parts)}</p></div>"
+
+
+def _marked(sentence: dict, spans: list[dict], palette: dict[str, str]) -> str:
+    """The sentence's HTML with every span marked: a coloured underline per technique (one line
+    per overlapping span, stacked, so overlaps stay readable) and technique + score on hover."""
+    base = sentence["start"]
+    cuts = sorted({0, len(sentence["text"])} | {x - base for sp in spans for x in (sp["start"], sp["end"])})
+    out = []
+    for a, b in zip(cuts[:-1], cuts[1:]):
+        piece = escape(sentence["text"][a:b])
+        covering = [sp for sp in spans if sp["start"] - base <= a and sp["end"] - base >= b]
+        if not covering:
+            out.append(piece)
+            continue
+        tip = escape("; ".join(f"{sp['label']} {sp['score']:.2f}: {sp['text']}" for sp in covering))
+        shadows = ", ".join(f"0 {2 + 3 * k}px 0 0 {palette.get(sp['label'], '#888')}" for k, sp in enumerate(covering))
+        out.append(f"<mark class=span title='{tip}' style='box-shadow: {shadows}; "
+                   f"background:{palette.get(covering[0]['label'], '#ddd')}33'>{piece}</mark>")
+    return "".join(out)
 
 
 def _distribution_chart(articles: list[dict], labels: list[str]) -> str:

@@ -50,7 +50,7 @@ def token_dataset(backend, docs: list[Document], outputs: list[str], log=print):
             y, _ = token_targets([tuple(o) for o in tokens.offsets], sent_spans, columns, any_col)
             feats.append(tokens.probs)
             targets.append(y.astype(np.uint8))
-            index.append((n, start, tokens.offsets))
+            index.append((n, start, tokens.offsets))  # the sentence's article, start and token offsets
         if log and (n + 1) % 50 == 0:
             log(f"features: {n + 1}/{len(docs)} articles")
     return np.concatenate(feats), np.concatenate(targets), index
@@ -99,3 +99,129 @@ def head_probs(head, x: np.ndarray, batch: int = 65536) -> np.ndarray:
         for k in range(0, len(x), batch):
             out.append(torch.sigmoid(head(torch.from_numpy(x[k: k + batch].astype(np.float32)))).numpy())
     return np.concatenate(out) if out else np.zeros((0, 0), np.float32)
+
+
+# --- tuning on PTC dev ----------------------------------------------------------------------
+
+THRESHOLDS = (0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.93, 0.96)
+GAPS = (2, 4, 8, 16)
+
+
+def _decoded(docs, index, probs, column: int, threshold: float, gap: int) -> dict[str, list[tuple[int, int]]]:
+    """Document-offset spans of one output column over the dev sentences."""
+    from .span_decode import decode
+
+    found: dict[str, list[tuple[int, int]]] = {doc.doc_id: [] for doc in docs}
+    k = 0
+    for n, start, offsets in index:
+        rows = probs[k: k + len(offsets), [column]]
+        k += len(offsets)
+        doc = docs[n]
+        for a, b, _, _ in decode(doc.text[start:], offsets, rows, ["x"], np.array([threshold]), {"max_gap": gap}):
+            found[doc.doc_id].append((start + a, start + b))
+    return found
+
+
+def tune_decoding(docs, index, probs, outputs: list[str], log=print) -> tuple[dict, np.ndarray, dict]:
+    """Decoding settings and per-output thresholds chosen on dev: for each gap, each
+    technique's threshold maximises its own span F1 (the SI measure restricted to it); the SI
+    spans come from the any-technique output or from the union of the technique spans,
+    whichever scores higher; the gap with the best SI F1 wins."""
+    from .span_metrics import si_score
+
+    gold = {label: {doc.doc_id: [(s.start, s.end) for s in doc.spans if s.label == label] for doc in docs}
+            for label in outputs}
+    gold_any = {doc.doc_id: [(s.start, s.end) for s in doc.spans] for doc in docs}
+    any_col = outputs.index(ANY_TECHNIQUE)
+    best = None
+    for gap in GAPS:
+        th, per_label, union = np.full(len(outputs), 0.9, np.float32), {}, {doc.doc_id: [] for doc in docs}
+        for j, label in enumerate(outputs):
+            if j == any_col:
+                continue
+            scored = [(si_score(_decoded(docs, index, probs, j, t, gap), gold[label])["f1"], t) for t in THRESHOLDS]
+            f1, th[j] = max(scored)
+            per_label[label] = round(f1, 4)
+            for doc_id, spans in _decoded(docs, index, probs, j, float(th[j]), gap).items():
+                union[doc_id].extend(spans)
+        by_any = max((si_score(_decoded(docs, index, probs, any_col, t, gap), gold_any)["f1"], t) for t in THRESHOLDS)
+        by_union = si_score(union, gold_any)["f1"]
+        th[any_col] = by_any[1]
+        si = max(by_any[0], by_union)
+        log(f"gap {gap}: SI F1 {si:.4f} (any-technique output {by_any[0]:.4f} at {by_any[1]}, technique union "
+            f"{by_union:.4f}); technique span F1 mean {np.mean(list(per_label.values())):.4f}")
+        if best is None or si > best[0]:
+            source = ANY_TECHNIQUE if by_any[0] >= by_union else "techniques"
+            best = (si, {"max_gap": gap, "whole_words": True, "min_chars": 2, "si_source": source,
+                         "si_threshold": float(by_any[1])}, th.copy(), per_label)
+    return best[1], best[2], {"si_f1": round(best[0], 4), "technique_span_f1": best[3]}
+
+
+def span_training_rows(clf, docs) -> tuple[np.ndarray, np.ndarray, list]:
+    """Span-classifier features of every gold span of `docs`, their technique indices, and
+    each document's tokens (kept for reuse)."""
+    from .span_classify import span_features
+
+    techniques = [o for o in clf.backend.span_head.outputs if o != ANY_TECHNIQUE]
+    x, y = [], []
+    for doc in docs:
+        tokens = clf.document_tokens(doc.text)
+        for span in doc.spans:
+            if span.label in techniques:
+                x.append(span_features(tokens, span.start, span.end))
+                y.append(techniques.index(span.label))
+    return np.asarray(x, np.float32), np.asarray(y), techniques
+
+
+def train_span_head(model_dir, data_dir=None, hidden: int = 256, epochs: int = 6, seed: int = 0, log=print) -> dict:
+    """Adds (or replaces) the span head of a transformer model folder, tuned on PTC dev."""
+    import json
+    import os
+    from pathlib import Path
+
+    from .corpora import read_ptc
+    from .errors import ModelLoadError
+    from .inference import Classifier
+    from .manifest import MANIFEST_NAME
+    from .paths import resolve_data_dir
+    from .span_classify import fit_span_classifier
+    from .span_head import SpanHead
+    from .span_metrics import tc_score
+
+    model_dir, root = Path(model_dir), resolve_data_dir(data_dir)
+    clf = Classifier.load(model_dir, device="cpu", precision="auto")
+    if clf.model_type != "transformer":
+        raise ModelLoadError(f"{model_dir} is a {clf.model_type} model; a span head needs a transformer's tokens")
+    backend = clf.backend.primary if clf.manifest.get("blend") else clf.backend
+    backend.span_head = None  # features come from the frozen encoder alone
+    outputs = span_outputs(clf.labels)
+    train_docs, dev_docs = read_ptc(root, "train"), read_ptc(root, "dev")
+    x, y, _ = token_dataset(backend, train_docs, outputs, log)
+    layers = [x.shape[1], hidden, len(outputs)] if hidden else [x.shape[1], len(outputs)]
+    module = fit_head(x, y, layers, epochs=epochs, seed=seed, log=log)
+    del x, y
+    x_dev, _, index = token_dataset(backend, dev_docs, outputs, log)
+    decoding, thresholds, si = tune_decoding(dev_docs, index, head_probs(module, x_dev), outputs, log)
+    head = SpanHead(module, outputs, thresholds, decoding)
+    backend.span_head = head
+    x_tc, y_tc, techniques = span_training_rows(clf, train_docs)
+    x_tc_dev, _, _ = span_training_rows(clf, dev_docs)
+    gold = [(doc.doc_id, span.label, span.start, span.end) for doc in dev_docs for span in doc.spans
+            if span.label in techniques]
+    best = None
+    for c in (0.02, 0.05, 0.2):
+        classifier = fit_span_classifier(x_tc, y_tc, techniques, c)
+        ranked = classifier.rank(x_tc_dev)
+        micro = tc_score(gold, [techniques[row[0]] for row in ranked])["micro_f1"]
+        log(f"span classifier C={c}: dev TC micro-F1 {micro:.4f}")
+        if best is None or micro > best[0]:
+            best = (micro, c, classifier)
+    head.classifier = best[2]
+    manifest = json.loads((model_dir / MANIFEST_NAME).read_text(encoding="utf-8"))
+    manifest["span_head"] = head.save(model_dir, layers, extra={
+        "training": {"data": "PTC train spans, on the frozen encoder", "epochs": epochs, "seed": seed, "tc_c": best[1]},
+        "metrics": {"dev": {**si, "tc_micro_f1": round(best[0], 4)}}})
+    tmp = model_dir / (MANIFEST_NAME + ".tmp")  # replaced in one step: a reader never sees half a manifest
+    tmp.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+    os.replace(tmp, model_dir / MANIFEST_NAME)
+    return manifest["span_head"]

@@ -91,3 +91,36 @@ def tiny_transformer_dir(tiny_base, tmp_path_factory) -> Path:
                                       any_technique={"mode": "dedicated", "threshold": 0.5}, training=info))
     write_model_card(out)
     return out
+
+
+@pytest.fixture(scope="session")
+def tiny_span_dir(tiny_transformer_dir, tmp_path_factory) -> Path:
+    """The tiny transformer with a span head of seeded random weights and a span classifier,
+    saved through the real code path; thresholds are set so that some tokens pass."""
+    import json
+    import shutil
+
+    import torch
+
+    from framing.span_classify import SpanClassifier
+    from framing.span_head import SpanHead, build_head
+
+    out = tmp_path_factory.mktemp("tiny-span") / "model"
+    shutil.copytree(tiny_transformer_dir, out)
+    manifest = json.loads((out / "framing.json").read_text())
+    outputs = manifest["labels"] + ["any-technique"]
+    torch.manual_seed(0)
+    layers = [32, 8, len(outputs)]
+    module = build_head(layers)
+    techniques = manifest["labels"]
+    rng = np.random.default_rng(0)
+    width = 2 * 32 + len(techniques) + 4
+    classifier = SpanClassifier(techniques, np.zeros(width, np.float32), np.ones(width, np.float32),
+                                rng.normal(size=(len(techniques), width)).astype(np.float32),
+                                np.zeros(len(techniques), np.float32))
+    head = SpanHead(module, outputs, np.full(len(outputs), 0.5, np.float32),
+                    {"max_gap": 1, "whole_words": True, "min_chars": 2, "si_source": "any-technique", "si_threshold": 0.5},
+                    classifier)
+    manifest["span_head"] = head.save(out, layers)
+    (out / "framing.json").write_text(json.dumps(manifest, indent=2))
+    return out

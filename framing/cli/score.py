@@ -68,5 +68,20 @@ def _emit(doc: dict, fmt: Format) -> None:
             else:
                 top = max(r["scores"].values()) if r["scores"] else 0.0
                 tag = ", ".join(r["labels"]) if r["labels"] else f"- (max {top:.2f})"
-            text = r["text"] if len(r["text"]) <= 90 else r["text"][:87] + "..."
-            typer.echo(f"{r['index']:4d}  {tag}\n      {text}")
+            typer.echo(f"{r['index']:4d}  {tag}\n      {marked(r)}")
+            for span in r["spans"]:
+                typer.echo(f"        [{span['text']}] {span['label']} {span['score']:.2f}")
+
+
+def marked(record: dict, width: int = 90) -> str:
+    """The sentence with the words of its spans in [brackets] (overlapping spans share one
+    bracket), cut to `width` characters."""
+    text, base = record["text"], record["start"]
+    inside = [False] * len(text)
+    for span in record.get("spans") or []:
+        for k in range(span["start"] - base, span["end"] - base):
+            inside[k] = True
+    out = "".join(("[" if on and (k == 0 or not inside[k - 1]) else "") + ch
+                  + ("]" if on and (k == len(text) - 1 or not inside[k + 1]) else "")
+                  for k, (ch, on) in enumerate(zip(text, inside)))
+    return out if len(out) <= width else out[: width - 3] + "..."

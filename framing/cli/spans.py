@@ -1,0 +1,29 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+
+from ._app import DATA_DIR_HELP, app, friendly_errors
+
+spans_app = typer.Typer(help="The span head: which words carry a technique.", no_args_is_help=True)
+app.add_typer(spans_app, name="spans")
+
+
+@spans_app.command("train")
+@friendly_errors
+def spans_train_cmd(
+    model: Path = typer.Argument(..., exists=True, file_okay=False, help="Transformer model folder to add a span head to."),
+    data_dir: Path = typer.Option(None, "--data-dir", help=DATA_DIR_HELP),
+    hidden: int = typer.Option(256, "--hidden", min=0, help="Hidden units of the head (0: a linear layer)."),
+    epochs: int = typer.Option(6, "--epochs", min=1, help="Passes over the PTC train tokens."),
+    seed: int = typer.Option(0, "--seed"),
+) -> None:
+    """Train the span head on PTC train spans (encoder frozen: sentence scores stay the same),
+    tune its thresholds and decoding on PTC dev, and save it into MODEL."""
+    from ..span_training import train_span_head
+
+    entry = train_span_head(model, data_dir, hidden=hidden, epochs=epochs, seed=seed,
+                            log=lambda line: typer.echo(line, err=True))
+    typer.echo(json.dumps({"span_head": entry["file"], "dev": entry["metrics"]["dev"]}, indent=2))
