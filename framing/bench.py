@@ -45,11 +45,13 @@ def run_bench(model_dir, data_dir=None, limit: int = 0, engines=("pipeline", "fp
             t0 = time.perf_counter()
             probs = _pipeline_outputs(model_dir, texts, clf)[:, : len(clf.labels)]
         else:
+            # "fast-no-spans": the fast path with the span head left out, to measure what spans cost
             precision = "fp32" if engine == "fp32" else "auto"
-            clf = Classifier.load(model_dir, device=device, precision=precision)
-            clf.predict_proba(texts[:64])  # warm-up, as a long-running batch job would be
+            clf = Classifier.load(model_dir, device=device, precision=precision, spans=engine != "fast-no-spans")
+            clf.predict_sentences(texts[:64])  # warm-up, as a long-running batch job would be
             t0 = time.perf_counter()
-            probs = clf.predict_proba(texts)
+            outputs, spans = clf.predict_sentences(texts)  # sentence scores and decoded spans, as score/batch do
+            probs = outputs[:, : len(clf.labels)]
         seconds = time.perf_counter() - t0
         pred = clf.decide(probs)
         y, m = _aligned(rows, clf.labels)
@@ -57,6 +59,7 @@ def run_bench(model_dir, data_dir=None, limit: int = 0, engines=("pipeline", "fp
         decisions[engine] = pred
         results[engine] = {
             "precision": clf.precision if engine != "pipeline" else "fp32 (pipeline)",
+            "span_head": engine != "pipeline" and clf.has_spans,
             "sentences": len(texts), "seconds": round(seconds, 2), "sent_per_s": round(len(texts) / seconds, 1),
             "dev_macro_f1": round(metrics["macro_f1"], 4), "dev_micro_f1": round(metrics["micro_f1"], 4),
         }

@@ -47,7 +47,9 @@ class Classifier:
         self.truncated_count = 0  # inputs cut to the model's max length, over this classifier's life
 
     @classmethod
-    def load(cls, path: str | Path | None = None, device: str = "auto", precision: str = "auto") -> Classifier:
+    def load(cls, path: str | Path | None = None, device: str = "auto", precision: str = "auto",
+             spans: bool = True) -> Classifier:
+        """`spans=False` leaves the span head out (sentence scores only, as a model without one)."""
         path = Path(path) if path else default_model_dir()
         manifest = read_manifest(path)
         outputs = manifest.get("outputs", manifest["labels"])
@@ -59,13 +61,13 @@ class Classifier:
         else:
             from .models.transformer_backend import TransformerBackend
 
-            backend = TransformerBackend.load(path, manifest, device=device, precision=precision)
+            backend = TransformerBackend.load(path, manifest, device=device, precision=precision, spans=spans)
         if manifest.get("blend"):
             from .models.blend import BlendBackend
 
             backend = BlendBackend.load(path, manifest, backend)
         clf = cls(backend, manifest, path)
-        if not clf.has_spans and str(path) not in _TOLD_NO_SPANS:
+        if spans and not clf.has_spans and str(path) not in _TOLD_NO_SPANS:
             _TOLD_NO_SPANS.add(str(path))
             how = "" if clf.model_type == "baseline" else f"; `framing spans train {path}` adds one"
             print(f"framing: {path} has no span head, so records carry no spans{how}", file=sys.stderr)

@@ -85,7 +85,7 @@ def fit_head(x: np.ndarray, y: np.ndarray, layers: list[int], epochs: int = 4, l
             opt.zero_grad()
             loss.backward()
             opt.step()
-            total += float(loss) * len(rows)
+            total += float(loss.detach()) * len(rows)
         if log:
             log(f"span head epoch {epoch + 1}/{epochs}: loss {total / len(x):.4f}")
     return head.eval()

@@ -20,7 +20,7 @@ def bench_cmd(
     from ..bench import run_bench
     from ..paths import default_model_dir
 
-    engines = ("fp32", "fast") if skip_pipeline else ("pipeline", "fp32", "fast")
+    engines = ("fp32", "fast", "fast-no-spans") if skip_pipeline else ("pipeline", "fp32", "fast", "fast-no-spans")
     result = run_bench(model or default_model_dir(), data_dir, limit, engines, device,
                        log=lambda line: typer.echo(line, err=True))
     typer.echo(json.dumps(result, indent=2))

@@ -74,7 +74,7 @@ class TransformerBackend:
 
     @classmethod
     def load(cls, path: Path, manifest: dict, device: str = "auto", precision: str = "auto",
-             max_tokens: int | None = None) -> TransformerBackend:
+             max_tokens: int | None = None, spans: bool = True) -> TransformerBackend:
         import torch
         from transformers import AutoModelForSequenceClassification, AutoTokenizer
         from transformers.utils import logging as hf_logging
@@ -100,7 +100,7 @@ class TransformerBackend:
             torch.set_num_threads(max(1, os.cpu_count() or 1))
         budget = max_tokens or (65536 if device.startswith("cuda") else 4096)
         backend = cls(model, tokenizer, int(manifest.get("max_length", 128)), device, precision, budget, outputs)
-        if manifest.get("span_head"):
+        if spans and manifest.get("span_head"):
             from ..span_head import load_span_head
 
             backend.span_head = load_span_head(path, manifest["span_head"], model.config.hidden_size, outputs)
