@@ -17,7 +17,7 @@ def test_score_seeds_with_the_shipped_model_marks_boilerplate_skipped():
     assert {r["doc"].split("/")[-1] for r in records} == {p.name for p in SEEDS.glob("*.txt")}
     by_text = {}
     for r in records:
-        assert set(r) >= {"doc", "index", "start", "end", "text", "labels", "scores", "skipped"}
+        assert set(r) >= {"doc", "index", "start", "end", "text", "labels", "scores", "skipped", "spans"}
         by_text.setdefault(r["text"], []).append(r)
     assert all(r["skipped"] == "banner" for r in by_text["Support Russia Insider - Go Ad-Free!"])
     assert all(r["skipped"] for r in by_text["Leave a Reply"])
@@ -28,6 +28,9 @@ def test_score_seeds_with_the_shipped_model_marks_boilerplate_skipped():
         text = (SEEDS / r["doc"].split("/")[-1]).read_text(encoding="utf-8")
         assert text[r["start"]:r["end"]] == r["text"]
         assert set(r["labels"]) <= set(r["scores"]) and all(0 <= p <= 1 for p in r["scores"].values())
+        for span in r["spans"]:  # the shipped model marks the words that carry each technique
+            assert text[span["start"]:span["end"]] == span["text"] and r["start"] <= span["start"] < span["end"] <= r["end"]
+    assert sum(len(r["spans"]) for r in scored) > 20
 
 
 def test_score_table_and_json_formats(tmp_path):
