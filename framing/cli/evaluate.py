@@ -13,21 +13,46 @@ class Split(str, Enum):
     test = "test"
 
 
+class Task(str, Enum):
+    """What is scored: the sentence labels, or SemEval-2020 Task 11 span identification / technique classification."""
+
+    sentences = "sentences"
+    si = "si"
+    tc = "tc"
+
+
 @app.command("evaluate")
 @friendly_errors
 def evaluate_cmd(
     model_dir: str = typer.Argument(..., help="A saved model folder."),
     split: Split = typer.Option(Split.dev, "--split", help="dev (PTC dev) or test (SemEval-2023 paragraphs)."),
+    task: Task = typer.Option(Task.sentences, "--task", help="sentences (the sentence labels), or si / tc: "
+                              "SemEval-2020 Task 11 span identification / technique classification on PTC dev, "
+                              "scored as the official scorers do (needs a model with a span head)."),
+    write_submission: str = typer.Option(None, "--write-submission", help="With --task si or tc: also write the "
+                                         "predictions as an official submission file (tab-separated)."),
     data_dir: str = typer.Option(None, "--data-dir", help=DATA_DIR_HELP),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead of tables."),
     precision: str = typer.Option("fp32", "--precision", help="fp32 (the reported figures), or auto/bf16 to check "
                                   "the fast path."),
     device: str = typer.Option("cpu", "--device", help="cpu, cuda[:N] or auto."),
 ) -> None:
-    """Per-label precision / recall / F1, micro and macro F1 and any-technique F1 on a split."""
+    """Per-label precision / recall / F1, micro and macro F1 and any-technique F1 on a split; with
+    --task si or tc, SemEval-2020 Task 11 span precision / recall / F1 on PTC dev."""
     from ..evaluate import evaluate
     from ..inference import Classifier
 
+    if task is not Task.sentences:
+        from ..span_eval import check_split
+
+        check_split(split.value)  # before the model loads: only dev has gold spans
+        clf = Classifier.load(model_dir, device=device, precision=precision)
+        _span_task(task, clf, split.value, data_dir, write_submission, as_json)
+        return
+    if write_submission:
+        from ..errors import InputError
+
+        raise InputError("--write-submission writes the SemEval-2020 formats; use it with --task si or --task tc.")
     result = evaluate(Classifier.load(model_dir, device=device, precision=precision), split.value, data_dir)
     if as_json:
         typer.echo(json.dumps(result, indent=2))
@@ -40,3 +65,22 @@ def evaluate_cmd(
             typer.echo(f"{label:36} {m['precision']:6.3f} {m['recall']:6.3f} {m['f1']:6.3f} {m['support']:8d}")
         extra = f"  any_technique_f1 {block['any_technique_f1']:.3f}" if "any_technique_f1" in block else ""
         typer.echo(f"micro_f1 {block['micro_f1']:.3f}  macro_f1 {block['macro_f1']:.3f}{extra}")
+
+
+def _span_task(task: Task, clf, split: str, data_dir, write_submission, as_json: bool) -> None:
+    """SemEval-2020 SI or TC figures: P / R / F1, and per technique for TC."""
+    from ..span_eval import evaluate_si, evaluate_tc
+
+    result = (evaluate_si if task is Task.si else evaluate_tc)(clf, data_dir, split, write_submission)
+    if as_json:
+        typer.echo(json.dumps(result, indent=2))
+        return
+    typer.echo(f"== SemEval-2020 {task.value.upper()} / PTC {split}: {result['articles']} articles, "
+               f"{result['gold_spans']} gold spans, {result['predicted_spans']} predicted")
+    if task is Task.tc:
+        typer.echo(f"{'technique':36} {'P':>6} {'R':>6} {'F1':>6} {'support':>8}")
+        for name, m in result["per_technique"].items():
+            typer.echo(f"{name:36} {m['precision']:6.3f} {m['recall']:6.3f} {m['f1']:6.3f} {m['support']:8d}")
+    typer.echo(f"precision {result['precision']:.4f}  recall {result['recall']:.4f}  f1 {result['f1']:.4f}")
+    if result["submission"]:
+        typer.echo(f"submission written to {result['submission']}")
