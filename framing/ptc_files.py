@@ -153,12 +153,17 @@ def read_label_file(path: Path, names: list[str] | None = None) -> list[LabelLin
     return parse_si(text, str(path)) if names is None else parse_tc(text, names, str(path))
 
 
+def as_corpus_error(exc: InputError) -> CorpusError:
+    """The same message under the corpus code: a bad gold file is the corpus's fault, not the user's input."""
+    return CorpusError(str(exc).removeprefix(f"[{InputError.code}] "))
+
+
 def read_gold(data_dir: Path, relative: str, names: list[str] | None = None) -> list[LabelLine]:
-    """A gold label file of the PTC folder; a malformed one is a corpus problem, not the user's input."""
+    """A gold label file of the PTC folder, checked as a submission is."""
     path = Path(data_dir) / PTC / relative
     if not path.is_file():
         raise CorpusError(f"Expected corpus file {path} is missing; check --data-dir.")
     try:
         return read_label_file(path, names)
     except InputError as exc:
-        raise CorpusError(str(exc).split("] ", 1)[-1]) from None
+        raise as_corpus_error(exc) from None

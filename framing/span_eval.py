@@ -25,14 +25,21 @@ what follows here:
 
 from __future__ import annotations
 
-import inspect
 from collections import Counter
 from pathlib import Path
 
 from .corpora import read_ptc_articles
 from .errors import CorpusError, InputError, ModelLoadError
 from .paths import resolve_data_dir
-from .ptc_files import LabelLine, by_article, check_inside, read_gold, read_technique_names, write_lines
+from .ptc_files import (
+    LabelLine,
+    as_corpus_error,
+    by_article,
+    check_inside,
+    read_gold,
+    read_technique_names,
+    write_lines,
+)
 from .span_metrics import merge, si_score, tc_score
 from .taxonomy import load_taxonomy
 
@@ -47,8 +54,8 @@ def check_split(split: str) -> None:
 
 
 def _require_span_head(clf) -> None:
-    if not getattr(clf, "has_spans", False):
-        where = getattr(clf, "path", "the model")
+    if not clf.has_spans:
+        where = clf.path
         raise ModelLoadError(f"{where} has no span head, so it predicts no spans to score on SemEval-2020 SI/TC; "
                              f"a transformer gets one with `framing spans train {where}`.")
 
@@ -59,15 +66,13 @@ def _articles(root: Path, split: str, gold: list[LabelLine]) -> dict[str, str]:
     try:
         check_inside(gold, {doc_id: len(text) for doc_id, text in texts.items()}, f"{split} gold")
     except InputError as exc:
-        raise CorpusError(str(exc).split("] ", 1)[-1]) from None
+        raise as_corpus_error(exc) from None
     return texts
 
 
 def predicted_spans(clf, text: str) -> list[tuple[int, int]]:
     """The model's spans of one article as (start, end), merged where they overlap."""
-    # The Classifier can decode the technique-free spans that SI scores; other models give their technique spans.
-    spans = clf.document_spans(text, for_si=True) if "for_si" in inspect.signature(clf.document_spans).parameters \
-        else clf.document_spans(text)
+    spans = clf.document_spans(text, for_si=True)  # the technique-free spans SI scores, as the head's decoding says
     out = [(int(span["start"]), int(span["end"])) for span in spans]
     bad = [span for span in out if not 0 <= span[0] < span[1] <= len(text)]
     if bad:
@@ -88,7 +93,7 @@ def evaluate_si(clf, data_dir=None, split: str = "dev", write_submission: Path |
     score = si_score(predicted, gold)
     lines = [LabelLine(doc_id, start, end) for doc_id, spans in predicted.items() for start, end in spans]
     written = write_lines(Path(write_submission), lines) if write_submission else None
-    return {"task": "si", "split": split, "model": str(getattr(clf, "path", "")),
+    return {"task": "si", "split": split, "model": str(clf.path),
             "precision": score["precision"], "recall": score["recall"], "f1": score["f1"],
             "articles": len(texts), "gold_spans": score["gold_spans"], "predicted_spans": score["predicted_spans"],
             "submission": str(written) if written else None}
@@ -155,7 +160,7 @@ def evaluate_tc(clf, data_dir=None, split: str = "dev", write_submission: Path |
     if write_submission:
         written = write_lines(Path(write_submission), [LabelLine(line.article_id, line.start, line.end, name)
                                                        for line, name in zip(gold_lines, predicted)])
-    return {"task": "tc", "split": split, "model": str(getattr(clf, "path", "")),
+    return {"task": "tc", "split": split, "model": str(clf.path),
             "precision": score["precision"], "recall": score["recall"], "f1": score["micro_f1"],
             "micro_f1": score["micro_f1"], "per_technique": score["per_technique"],
             "articles": len(rows), "gold_spans": len(gold_lines), "predicted_spans": len(predicted),

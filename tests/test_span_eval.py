@@ -77,7 +77,7 @@ class FakeSpanModel:
         self.techniques = techniques or {}
         self.asked: list[list[tuple[int, int]]] = []
 
-    def document_spans(self, text: str) -> list[dict]:
+    def document_spans(self, text: str, for_si: bool = False) -> list[dict]:
         out = []
         for phrase in self.phrases:
             if phrase in text:
@@ -226,6 +226,20 @@ def test_submission_checks_catch_what_the_scorers_refuse(tmp_path):
         check_tc_spans(gold[:2], gold, "tc.txt")
     with pytest.raises(InputError, match="No label file"):
         read_label_file(tmp_path / "missing.txt")
+
+
+
+def test_a_broken_gold_file_is_a_corpus_error_naming_the_line(tmp_path):
+    data = make_ptc(tmp_path)
+    gold = data / PTC / GOLD["dev"]["tc"]
+    gold.write_text(gold.read_text() + "2\tDoubt\t9\t5\n", encoding="utf-8")
+    # the corpus code only (not the input code too), the file and line, and what is wrong
+    problem = r"^\[E002\] \S*dev-task-TC.labels line 8: the span is empty or reversed \(start 9 >= end 5\)$"
+    with pytest.raises(CorpusError, match=problem):
+        evaluate_tc(FakeSpanModel(techniques=RANKED), data)
+    gold.write_text(format_lines([LabelLine("2", 0, 999, "Doubt")]), encoding="utf-8")
+    with pytest.raises(CorpusError, match="end 999 lies past article 2"):
+        evaluate_tc(FakeSpanModel(techniques=RANKED), data)
 
 
 # --- the command line -------------------------------------------------------------------------
