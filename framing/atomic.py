@@ -14,13 +14,13 @@ import shutil
 from contextlib import contextmanager
 from pathlib import Path
 
-from .outfile import _alive
+from .outfile import pid_alive
 
 
 def _leftovers(final: Path):
     for path in final.parent.glob(f".{final.name}.*-*"):
         kind, _, pid = path.name[len(final.name) + 2:].rpartition("-")
-        if kind in ("partial", "old") and pid.isdigit() and not _alive(int(pid)):
+        if kind in ("partial", "old") and pid.isdigit() and not pid_alive(int(pid)):
             yield kind, path
 
 

@@ -67,10 +67,12 @@ class Classifier:
 
             backend = BlendBackend.load(path, manifest, backend)
         clf = cls(backend, manifest, path)
-        if spans and not clf.has_spans and str(path) not in _TOLD_NO_SPANS:
+        # A transformer folder from before span heads: say once that its records carry no spans
+        # (a baseline has no tokens to mark, so there is nothing to say).
+        if spans and clf.model_type == "transformer" and not clf.has_spans and str(path) not in _TOLD_NO_SPANS:
             _TOLD_NO_SPANS.add(str(path))
-            how = "" if clf.model_type == "baseline" else f"; `framing spans train {path}` adds one"
-            print(f"framing: {path} has no span head, so records carry no spans{how}", file=sys.stderr)
+            print(f"framing: {path} has no span head, so records carry no spans; `framing spans train {path}` adds one",
+                  file=sys.stderr)
         return clf
 
     @property

@@ -18,6 +18,9 @@ from __future__ import annotations
 
 import json
 import os
+import socket
+import sys
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -211,7 +214,7 @@ def _prepare_out(out: Path, resume: bool) -> set[str]:
 def run_ray_batch(inputs: list[str], out: str | Path, model: str | None = None, *, resume: bool = False,
                   address: str | None = None, actors: tuple[int, int] = (1, 1), gpus_per_actor: float = 0.0,
                   cpus_per_actor: float = 1.0, batch_size: int = 64, device: str = "auto", precision: str = "auto",
-                  progress: bool = True, parquet: bool = False) -> dict:
+                  progress: bool = True, parquet: bool = False, ray_timeout: float | None = None) -> dict:
     from .outfile import OutputLock
     from .paths import default_model_dir
 
@@ -219,13 +222,17 @@ def run_ray_batch(inputs: list[str], out: str | Path, model: str | None = None, 
         raise InputError("--engine ray reads its inputs on the cluster's workers, which can't see this terminal's "
                          "standard input; save it to a file, or use --engine local")
     ray = require_ray()
+    timeout = resolve_ray_timeout(ray_timeout)
     out = Path(out).absolute()
     model = str(Path(model).absolute()) if model else str(default_model_dir())
     started = time.perf_counter()
     with OutputLock(out):
         written = _prepare_out(out, resume)
-        _init_ray(ray, address, actors, cpus_per_actor)
+        _init_ray(ray, address, actors, cpus_per_actor, timeout)
         _check_resources(ray.cluster_resources(), actors, cpus_per_actor, gpus_per_actor)
+        if address:
+            _check_nodes(ray, address, timeout)
+            _wait_for_free(ray, {"CPU": actors[0] * cpus_per_actor, "GPU": actors[0] * gpus_per_actor}, address, timeout)
         ctx = ray.data.DataContext.get_current()
         ctx.enable_progress_bars = progress
         # Small blocks: one big input file would otherwise come out of its read task as one or
@@ -290,7 +297,7 @@ def _check_resources(have: dict, actors: tuple[int, int], cpus: float, gpus: flo
                              f"{kind}s, but the Ray cluster has {have.get(kind, 0):g}; lower them or add nodes")
 
 
-def _init_ray(ray, address: str | None, actors: tuple[int, int], cpus_per_actor: float) -> None:
+def _init_ray(ray, address: str | None, actors: tuple[int, int], cpus_per_actor: float, timeout: float) -> None:
     import logging
 
     # Progress bars (unless --quiet) and our summary say enough; Ray's INFO/WARNING lines on the
@@ -302,8 +309,201 @@ def _init_ray(ray, address: str | None, actors: tuple[int, int], cpus_per_actor:
     kwargs = {"include_dashboard": False, "logging_level": logging.ERROR, "log_to_driver": False,
               "ignore_reinit_error": True}
     if address:
-        ray.init(address=address, **kwargs)
+        _connect(ray, _bootstrap_address(address, timeout), address, timeout, kwargs)
     else:
-        # A local instance: logical CPUs for every actor plus the read/prepare tasks, so actors
-        # can't starve the tasks that feed them (torch threads are set per actor).
-        ray.init(num_cpus=max(os.cpu_count() or 1, int(actors[1] * cpus_per_actor) + 1), **kwargs)
+        # A local instance of our own: "local", because without an address Ray attaches to whatever
+        # cluster $RAY_ADDRESS or the ray_current_cluster file of an earlier `ray start` names (and
+        # refuses num_cpus for it). Logical CPUs for every actor plus the read/prepare tasks, so
+        # actors can't starve the tasks that feed them (torch threads are set per actor).
+        ray.init(address="local", num_cpus=max(os.cpu_count() or 1, int(actors[1] * cpus_per_actor) + 1), **kwargs)
+
+
+# --- reaching a cluster ------------------------------------------------------------------------
+# Left to itself, ray.init retries an address where nothing answers for minutes without a word,
+# and a job whose tasks can't reach some node waits forever. Each step below gets `timeout`
+# seconds and ends in one line naming the address and what to check.
+
+DEFAULT_RAY_TIMEOUT = 60.0
+_CHECK_HINT = "check --address (`ray status` on the head node; the GCS port is 6379 by default)"
+_NOT_RAY = "something answers there, but not Ray (the dashboard's port 8265 is not the cluster address)"
+# An HTTP/2 client preface and an empty SETTINGS frame: a gRPC server (Ray's GCS, or its client
+# server behind ray://) must answer with a SETTINGS frame of its own.
+_H2_HELLO = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + bytes([0, 0, 0, 4, 0, 0, 0, 0, 0])
+# Above Ray's limit for results sent inline: the probe's reply travels through the object stores,
+# as the pipeline's blocks do.
+_PROBE_BYTES = 256 << 10
+
+
+def resolve_ray_timeout(seconds: float | None = None) -> float:
+    """Seconds each cluster step may take: --ray-timeout, else $FRAMING_RAY_TIMEOUT, else 60."""
+    source, raw = ("--ray-timeout", seconds) if seconds is not None else \
+        ("$FRAMING_RAY_TIMEOUT", os.environ.get("FRAMING_RAY_TIMEOUT", DEFAULT_RAY_TIMEOUT))
+    try:
+        value = float(raw)
+    except ValueError:
+        value = float("nan")
+    if not 0 < value < float("inf"):
+        raise InputError(f"{source} {raw!r}: use a number of seconds above 0")
+    return value
+
+
+def _host_port(address: str) -> tuple[str, int] | None:
+    host, sep, port = address.rpartition(":")
+    if not sep or not host or not port.isdigit():
+        return None
+    return host.strip("[]"), int(port)
+
+
+def _probe(host: str, port: int, timeout: float) -> str | None:
+    """None if a gRPC server answers at host:port, else why not (in a few words)."""
+    try:
+        sock = socket.create_connection((host, port), timeout=timeout)
+    except socket.gaierror:
+        return f"can't resolve {host}"
+    except TimeoutError:
+        return f"no answer within {timeout:g} s"
+    except OSError as exc:
+        return (exc.strerror or str(exc)).lower()
+    with sock:
+        if os.environ.get("RAY_USE_TLS", "").lower() in ("1", "true"):
+            return None  # a TLS handshake would come first: that the port accepts is all we check
+        head = b""
+        try:
+            sock.sendall(_H2_HELLO)
+            while len(head) < 9 and (chunk := sock.recv(9 - len(head))):
+                head += chunk
+        except TimeoutError:
+            return f"the port accepts connections but nothing answered within {timeout:g} s"
+        except OSError as exc:
+            return f"the port accepts connections, then {(exc.strerror or str(exc)).lower()}"
+    if len(head) < 9 or head[3] != 4:
+        return _NOT_RAY
+    return None
+
+
+def _unreachable(address: str, why: str) -> InputError:
+    port_hint = "" if why == _NOT_RAY else " and that this machine can reach that port"
+    return InputError(f"can't reach the Ray cluster at {address}: {why}; {_CHECK_HINT}{port_hint}")
+
+
+def _recorded_address() -> tuple[str, str] | None:
+    """What Ray connects `--address auto` to, and where it found it: $RAY_ADDRESS, else the
+    address the last `ray start` on this machine recorded (which outlives a killed cluster)."""
+    if os.environ.get("RAY_ADDRESS"):
+        return os.environ["RAY_ADDRESS"], "$RAY_ADDRESS"
+    # Ray's own lookup of its temp folder
+    tmp = os.environ.get("RAY_TMPDIR") or (sys.platform.startswith("linux") and os.environ.get("TMPDIR")) or "/tmp"
+    path = Path(tmp) / "ray" / "ray_current_cluster"
+    try:
+        return path.read_text().strip(), str(path)
+    except OSError:
+        return None
+
+
+def _bootstrap_address(address: str, timeout: float) -> str:
+    """The address to give ray.init, once a Ray server is seen answering there."""
+    shown = address
+    if address == "auto":
+        found = _recorded_address()
+        if found is None:
+            return address  # Ray looks for a cluster on this machine itself, and says so at once if none
+        address, where = found
+        shown = f"{address} (--address auto, from {where})"
+    scheme, _, rest = address.rpartition("://")
+    parsed = _host_port(rest)
+    if parsed is None:
+        return address  # not host:port; ray.init says what is wrong with it
+    host, port = parsed
+    if not scheme and host in ("127.0.0.1", "localhost"):
+        return _loopback_address(address, shown, port, timeout)
+    why = _probe(host, port, timeout)
+    if why:
+        raise _unreachable(shown, why)
+    return address
+
+
+def _loopback_address(address: str, shown: str, port: int, timeout: float) -> str:
+    """Ray replaces a loopback host with this machine's own address before connecting: right for a
+    cluster listening there (the default), but one started with --node-ip-address 127.0.0.1 listens
+    on loopback only, and the driver would wait forever. The IPv4-mapped IPv6 spelling of 127.0.0.1
+    reaches such a cluster and Ray leaves it as it is."""
+    import ray.util
+
+    own = ray.util.get_node_ip_address()
+    if own != "127.0.0.1" and _probe(own, port, timeout) is None:
+        return address
+    why = _probe("127.0.0.1", port, timeout)
+    if why:
+        raise _unreachable(shown, why)
+    return f"[::ffff:127.0.0.1]:{port}"
+
+
+def _connect(ray, address: str, shown: str, timeout: float, kwargs: dict) -> None:
+    """ray.init under a deadline: in a thread, since a stuck ray.init can't be interrupted."""
+    done, failed = threading.Event(), []
+
+    def connect():
+        try:
+            ray.init(address=address, **kwargs)
+        except Exception as exc:  # noqa: BLE001 - any failure is reported below, as one line
+            failed.append(exc)
+        finally:
+            done.set()
+
+    threading.Thread(target=connect, name="ray-connect", daemon=True).start()
+    if not done.wait(timeout):
+        raise InputError(f"a server answers at {shown}, but connecting to a Ray cluster there didn't finish within "
+                         f"{timeout:g} s; {_CHECK_HINT}, that this machine runs a node of it (`ray start --address ...`) or use "
+                         "ray://HEAD:10001, or raise --ray-timeout")
+    if failed:
+        first = (str(failed[0]).strip().splitlines() or [type(failed[0]).__name__])[0][:300]
+        raise InputError(f"can't connect to the Ray cluster at {shown}: {first}; {_CHECK_HINT}")
+
+
+def _probe_reply(size: int) -> bytes:
+    return bytes(size)
+
+
+def _check_nodes(ray, address: str, timeout: float) -> None:
+    """A tiny task on every live node, its reply fetched back here: a node this driver or the
+    other nodes can't reach (wrong --node-ip-address, a firewall on Ray's ports) fails here, in
+    `timeout` seconds, instead of stalling the job."""
+    from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
+    nodes = [node for node in ray.nodes() if node.get("Alive")]
+    probe = ray.remote(num_cpus=0, max_retries=0)(_probe_reply)
+    refs = {probe.options(scheduling_strategy=NodeAffinitySchedulingStrategy(node["NodeID"], soft=False))
+            .remote(_PROBE_BYTES): node for node in nodes}
+    ready, _ = ray.wait(list(refs), num_returns=len(refs), timeout=timeout, fetch_local=True)
+    failed = [node for ref, node in refs.items() if ref not in ready or not _replied(ray, ref)]
+    if failed:
+        for ref in refs:
+            ray.cancel(ref, force=True)
+        names = ", ".join(f"{node['NodeManagerAddress']} ({node['NodeID'][:8]})" for node in failed)
+        raise InputError(f"node(s) {names} of the Ray cluster at {address} didn't run a test task within {timeout:g} s; "
+                         "check that every node can reach this machine and the other nodes on Ray's ports "
+                         "(`ray status` on the head node), or raise --ray-timeout")
+
+
+def _replied(ray, ref) -> bool:
+    try:
+        return len(ray.get(ref, timeout=0)) == _PROBE_BYTES
+    except Exception:  # noqa: BLE001 - the node's worker failed: the node counts as unreachable
+        return False
+
+
+def _wait_for_free(ray, need: dict, address: str, timeout: float) -> None:
+    """A shared cluster busy with other jobs would leave this one waiting without a word: wait up
+    to `timeout` for the CPUs/GPUs of the first actors to be free, then say what is missing."""
+    deadline = time.monotonic() + timeout
+    while True:
+        free = ray.available_resources()
+        short = {kind: amount for kind, amount in need.items() if amount and free.get(kind, 0) < amount}
+        if not short:
+            return
+        if time.monotonic() >= deadline:
+            missing = ", ".join(f"{amount:g} {kind}s (free: {free.get(kind, 0):g})" for kind, amount in short.items())
+            raise InputError(f"the Ray cluster at {address} had not freed {missing} for this run within {timeout:g} s; "
+                             "other jobs hold them (`ray status` on the head node): wait, lower --actors, or raise "
+                             "--ray-timeout")
+        time.sleep(0.5)

@@ -27,7 +27,8 @@ pytestmark = pytest.mark.ray
 
 @pytest.fixture(scope="module")
 def local_ray():
-    ray.init(num_cpus=3, include_dashboard=False, log_to_driver=False)  # 2 cores, 1 extra token for feeders
+    # "local": a cluster file left in Ray's temp folder by an earlier `ray start` must not be attached to
+    ray.init(address="local", num_cpus=3, include_dashboard=False, log_to_driver=False)  # 2 cores, 1 extra token for feeders
     yield
     ray.shutdown()
 

@@ -43,6 +43,7 @@ def batch_cmd(
     actors: str = typer.Option("1", "--actors", help="Ray: scoring actors, N or MIN-MAX (autoscaling pool)."),
     gpus_per_actor: float = typer.Option(0.0, "--gpus-per-actor", help="Ray: GPUs per scoring actor (e.g. 1, 0.5)."),
     cpus_per_actor: float = typer.Option(1.0, "--cpus-per-actor", help="Ray: CPUs (and torch threads) per actor."),
+    ray_timeout: float = typer.Option(None, "--ray-timeout", help="Ray: seconds per step of reaching --address (default 60)."),
 ) -> None:
     """Score crawled feeds article by article: streaming, resumable, bad records become error records."""
     from ..batch import run_batch
@@ -54,7 +55,8 @@ def batch_cmd(
 
         summary = run_ray_batch(inputs, out, model, resume=resume, address=address, actors=parse_actors(actors),
                                 gpus_per_actor=gpus_per_actor, cpus_per_actor=cpus_per_actor, batch_size=batch_size,
-                                device=device, precision=precision.value, progress=not quiet, parquet=parquet)
+                                device=device, precision=precision.value, progress=not quiet, parquet=parquet,
+                                ray_timeout=ray_timeout)
         typer.echo(json.dumps({"summary": summary, "out": str(out)}), err=True)
         if summary["scored"] + summary["duplicate"] == 0:
             sys.exit(1)
