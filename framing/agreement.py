@@ -9,13 +9,19 @@ from .taxonomy import load_taxonomy
 
 
 def cohen_kappa(a: list[bool], b: list[bool]) -> float:
-    n = len(a)
-    if n == 0:
+    """Cohen's kappa of two annotators' yes/no judgements of one frame (sklearn's).
+
+    Where both annotators give every sentence the same single label (e.g. the frame never
+    occurs in either pass), kappa is 0/0: sklearn calls it undefined (and warns). We return 1.0,
+    perfect agreement, since the passes never disagree; a frame judged on no sentence at all is
+    NaN."""
+    from sklearn.metrics import cohen_kappa_score
+
+    if len(a) == 0:
         return float("nan")
-    observed = sum(x == y for x, y in zip(a, b)) / n
-    pa, pb = sum(a) / n, sum(b) / n
-    expected = pa * pb + (1 - pa) * (1 - pb)
-    return 1.0 if expected == 1 else (observed - expected) / (1 - expected)
+    if len(set(a) | set(b)) == 1:
+        return 1.0
+    return float(cohen_kappa_score(a, b, labels=[False, True]))
 
 
 def agreement(path=SECOND_PASS_FILE) -> dict:
@@ -24,7 +30,8 @@ def agreement(path=SECOND_PASS_FILE) -> dict:
     second = [parse_labels(r["pass2_frames"], "frame") for r in rows]
     final = [parse_labels(r["adjudicated_frames"], "frame") for r in rows]
     out = {"sentences": len(rows), "frames": {}}
-    for frame in load_taxonomy().family_ids("frame"):
+    tax = load_taxonomy()
+    for frame in (tax.ids[j] for j in tax.columns(tax.ids, "frame")):
         a = [frame in x for x in first]
         b = [frame in x for x in second]
         out["frames"][frame] = {

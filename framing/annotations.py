@@ -21,6 +21,7 @@ from pathlib import Path
 from .corpora import Document, read_euvsdisinfo, read_ptc_articles, read_seeds, read_semeval2023_unlabelled
 from .errors import AnnotationError
 from .paths import ANNOTATIONS_DIR, REPO_ROOT
+from .rows import make_row
 from .taxonomy import load_taxonomy
 
 FRAMES_FILE = ANNOTATIONS_DIR / "frames.tsv"
@@ -84,7 +85,8 @@ def parse_labels(value: str, family: str) -> set[str] | None:
         return set()
     labels = {v.strip() for v in value.split(",") if v.strip()}
     tax = load_taxonomy()
-    bad = [label for label in labels if label not in tax.ids or tax.family_of(label) != family]
+    # Taxonomy labels only: the any-technique head is a model output, never an annotation.
+    bad = [label for label in labels if label not in tax.ids or not tax.is_family(label, family)]
     if bad:
         raise AnnotationError(f"Unknown {family} label(s) {bad} in {FRAMES_FILE.name}")
     return labels
@@ -92,8 +94,6 @@ def parse_labels(value: str, family: str) -> set[str] | None:
 
 def load_frame_rows(data_dir: Path, path: Path = FRAMES_FILE) -> list[tuple[str, dict]]:
     """(split, dataset row) for every annotation; frames-only mask unless techniques were judged."""
-    from .dataset import _row
-
     if not Path(path).exists():
         return []
     out = []
@@ -106,6 +106,6 @@ def load_frame_rows(data_dir: Path, path: Path = FRAMES_FILE) -> list[tuple[str,
         techniques = parse_labels(rec.get("techniques", ""), "technique")
         families = {"frame"} | ({"technique"} if techniques is not None else set())
         labels = frames | (techniques or set())
-        row = _row(f"frames:{rec['source']}", rec["doc_id"], "sentence", start, end, text, labels, families)
+        row = make_row(f"frames:{rec['source']}", rec["doc_id"], "sentence", start, end, text, labels, families)
         out.append((rec["split"], row))
     return out

@@ -29,7 +29,7 @@ def _pipeline_outputs(model_dir, texts: list[str], clf) -> np.ndarray:
 def run_bench(model_dir, data_dir=None, limit: int = 0, engines=("pipeline", "fp32", "fast"), device: str = "cpu",
               log=print) -> dict:
     from .dataset import load_dataset_dict
-    from .evaluate import _aligned
+    from .evaluate import aligned_targets
     from .inference import Classifier
 
     dd = load_dataset_dict(data_dir)
@@ -54,7 +54,7 @@ def run_bench(model_dir, data_dir=None, limit: int = 0, engines=("pipeline", "fp
             probs = outputs[:, : len(clf.labels)]
         seconds = time.perf_counter() - t0
         pred = clf.decide(probs)
-        y, m = _aligned(rows, clf.labels)
+        y, m = aligned_targets(rows, clf.labels)
         metrics = report(y, pred, m, clf.labels)
         decisions[engine] = pred
         results[engine] = {

@@ -5,6 +5,7 @@ sentences skipped."""
 from __future__ import annotations
 
 from .corpora import read_seeds
+from .metrics import prf
 from .paths import ANNOTATIONS_DIR, REPO_ROOT
 from .segment import segment
 
@@ -34,10 +35,11 @@ def evaluate_seed_boilerplate() -> dict:
             if flagged != is_bp:
                 misses.append({"doc": doc.doc_id, "start": start, "text": doc.text[start:end][:80],
                                "gold": is_bp, "flagged": flagged})
+    precision, recall, _ = prf(tp, fp, fn)
     return {
         "lines": tp + fp + fn + tn,
         "boilerplate_lines": tp + fn,
-        "precision": tp / (tp + fp) if tp + fp else 0.0,
-        "recall": tp / (tp + fn) if tp + fn else 0.0,
+        "precision": precision,
+        "recall": recall,
         "errors": misses,
     }

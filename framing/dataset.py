@@ -21,29 +21,17 @@ from pathlib import Path
 from . import __version__
 from .annotations import load_frame_rows
 from .corpora import EUVSDISINFO, MEMES, PTC, SEMEVAL2023, Document, read_memes, read_ptc, read_semeval2023
+from .dataset_cache import load_or_build
 from .paths import ANNOTATIONS_DIR, cache_dir, resolve_data_dir
 from .projection import project
+from .rows import make_row
 from .segment import segment
-from .taxonomy import TAXONOMY_PATH, load_taxonomy
+from .taxonomy import FAMILIES, TAXONOMY_PATH, load_taxonomy
 
 # Bump when the row-building logic changes; part of the cache fingerprint.
 DATASET_VERSION = "1"
 SPLITS = ("train", "dev", "test")
-_CODE_FILES = ("dataset.py", "segment.py", "projection.py", "corpora.py", "annotations.py", "boilerplate.py")
-
-
-def _row(source, doc_id, unit, start, end, text, labels, mask_families):
-    tax = load_taxonomy()
-    return {
-        "source": source,
-        "doc_id": doc_id,
-        "unit": unit,
-        "start": start,
-        "end": end,
-        "text": text,
-        "labels": [int(label in labels) for label in tax.ids],
-        "mask": [int(tax.family_of(label) in mask_families) for label in tax.ids],
-    }
+_CODE_FILES = ("dataset.py", "rows.py", "segment.py", "projection.py", "corpora.py", "annotations.py", "boilerplate.py")
 
 
 def sentence_rows(doc: Document) -> list[dict]:
@@ -52,7 +40,7 @@ def sentence_rows(doc: Document) -> list[dict]:
     bounds = [(s.start, s.end) for s in sentences]
     labels = project(bounds, [(sp.start, sp.end, sp.label) for sp in doc.spans])
     return [
-        _row(doc.source, doc.doc_id, "sentence", s.start, s.end, s.text, labs, {"technique"})
+        make_row(doc.source, doc.doc_id, "sentence", s.start, s.end, s.text, labs, {"technique"})
         for s, labs in zip(sentences, labels)
     ]
 
@@ -63,7 +51,7 @@ def region_rows(doc: Document) -> list[dict]:
         text = doc.text[region.start : region.end]
         if text.strip():
             rows.append(
-                _row(doc.source, doc.doc_id, "region", region.start, region.end, text, set(region.labels), {"technique"})
+                make_row(doc.source, doc.doc_id, "region", region.start, region.end, text, set(region.labels), {"technique"})
             )
     return rows
 
@@ -118,16 +106,13 @@ def load_dataset_dict(data_dir: str | Path | None = None, *, with_memes: bool = 
     root = resolve_data_dir(data_dir)
     options = {"with_memes": with_memes, "with_frames": with_frames}
     fp = fingerprint(root, **options)
-    target = cache_dir() / "datasets" / fp
-    if target.exists() and not rebuild:
-        dd = datasets.load_from_disk(str(target))
-    else:
+
+    def build():
         rows = build_rows(root, **options)
-        dd = datasets.DatasetDict({split: datasets.Dataset.from_list(rows[split]) for split in SPLITS})
-        tmp = target.with_suffix(".tmp")
-        dd.save_to_disk(str(tmp))
-        tmp.rename(target)  # atomic: a half-written cache is never picked up
-        dd = datasets.load_from_disk(str(target))
+        return datasets.DatasetDict({split: datasets.Dataset.from_list(rows[split]) for split in SPLITS})
+
+    # replaced atomically on rebuild (dataset_cache): readers never see a half-written cache
+    dd = load_or_build(cache_dir() / "datasets", fp, build, rebuild=rebuild)
     dd.fingerprint_ = fp  # type: ignore[attr-defined]
     return dd
 
@@ -135,6 +120,7 @@ def load_dataset_dict(data_dir: str | Path | None = None, *, with_memes: bool = 
 def stats(dd) -> list[dict]:
     """Per split and source: rows, units, and positives per label (only where annotated)."""
     tax = load_taxonomy()
+    columns = {family: tax.columns(tax.ids, family) for family in FAMILIES}
     out = []
     for split in SPLITS:
         ds = dd[split]
@@ -144,13 +130,14 @@ def stats(dd) -> list[dict]:
                                             "positives": Counter(), "annotated": set()})
             g["rows"] += 1
             g["units"][unit] += 1
+            g["annotated"].update(family for family, cols in columns.items() if any(mask[j] for j in cols))
             for label, y, m in zip(tax.ids, labels, mask):
                 if m:
-                    g["annotated"].add(tax.family_of(label))
                     g["positives"][label] += y
         for g in groups.values():
             g["units"] = dict(g["units"])
-            g["positives"] = {label: g["positives"][label] for label in tax.ids if tax.family_of(label) in g["annotated"]}
+            shown = sorted(j for family in g["annotated"] for j in columns[family])
+            g["positives"] = {tax.ids[j]: g["positives"][tax.ids[j]] for j in shown}
             g["annotated"] = sorted(g["annotated"])
             out.append(g)
     return out

@@ -43,8 +43,9 @@ def unit_probabilities(clf, rows) -> np.ndarray:
     return pool(clf.predict_outputs(texts), owners, len(rows["unit"]))
 
 
-def _aligned(rows, labels: list[str]) -> tuple[np.ndarray, np.ndarray]:
-    """Gold and mask matrices with columns in the model's label order."""
+def aligned_targets(rows, labels: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Gold and mask matrices of dataset rows (columns in taxonomy order) with columns in the
+    model's label order: what every scorer of a model on the dataset compares against."""
     ids = load_taxonomy().ids
     cols = [ids.index(label) for label in labels]
     y = np.asarray(rows["labels"], dtype=bool)[:, cols]
@@ -66,12 +67,13 @@ def evaluate_rows(clf, rows, split: str, probs: np.ndarray | None = None) -> dic
     probs = unit_probabilities(clf, rows) if probs is None else probs
     pred = clf.decide(probs)
     any_pred = clf.any_technique(probs)
-    y, m = _aligned(rows, clf.labels)
+    y, m = aligned_targets(rows, clf.labels)
     tax = load_taxonomy()
-    tech_cols = [j for j, label in enumerate(clf.labels) if tax.family_of(label) == "technique"]
+    tech_cols = tax.columns(clf.labels, "technique")
     sources = np.asarray(rows["source"])
     sets = {}
-    frame_only = np.array([tax.family_of(label) == "frame" for label in clf.labels])
+    frame_only = np.zeros(len(clf.labels), dtype=bool)
+    frame_only[tax.columns(clf.labels, "frame")] = True
     for name, members in set_names(list(sources)).items():
         sel = np.isin(sources, members)
         mask = m[sel] & frame_only if name == "frames" else m[sel]  # "frames" scores the frame labels only

@@ -23,7 +23,8 @@ def span_fragments(docs: list[Document], outputs: list[str]) -> tuple[list[str],
     """Texts, targets and masks (columns in `outputs` order) for the distinct span fragments of
     `docs`. Technique columns are annotated, every other column (frames, any-technique) is not."""
     tax = load_taxonomy()
-    technique = np.array([label in tax.ids and tax.family_of(label) == "technique" for label in outputs])
+    technique = np.zeros(len(outputs), dtype=bool)
+    technique[tax.columns(outputs, "technique")] = True  # any-technique stays masked: fragments are all positives
     seen: set[tuple[str, frozenset]] = set()
     texts, rows = [], []
     for doc in docs:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 
-from .segment import _MAX_LINE
+from .segment import MAX_LINE_CHARS
 
 
 def _env_int(name: str, default: int) -> int:
@@ -35,7 +35,7 @@ MAX_FEED_BYTES = _env_int("FRAMING_MAX_FEED_BYTES", 64 * MB)
 PIPE_WAIT_S = _env_int("FRAMING_PIPE_WAIT_S", 10)
 # The segmenter cuts any run of text without a line break into windows of this many characters,
 # so no "sentence" is longer; the transformer then reads its first max_length (128) tokens.
-MAX_SENTENCE_CHARS = _MAX_LINE
+MAX_SENTENCE_CHARS = MAX_LINE_CHARS
 # `framing batch`: raw input bytes read ahead of the model (bounds memory under huge records).
 MAX_INFLIGHT_BYTES = _env_int("FRAMING_MAX_INFLIGHT_BYTES", 64 * MB)
 # `framing batch`: text characters per scoring chunk (a chunk is also at most --batch-size articles).

@@ -4,7 +4,9 @@ what data and code made it, and how it scored. Validated on load, naming exactly
 from __future__ import annotations
 
 import json
+import os
 import platform
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -16,6 +18,9 @@ MANIFEST_NAME = "framing.json"
 FORMAT = "framing-model"
 FORMAT_VERSION = 1
 MODEL_TYPES = ("baseline", "transformer")
+# A model's own release (`version`), versioned apart from the code: MAJOR.MINOR.PATCH, e.g. 2026.12.3
+# (year.month.release) or 1.4.0, with an optional pre-release or build suffix as in semver.
+MODEL_VERSION = re.compile(r"\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.-]+)?")
 
 
 def library_versions() -> dict[str, str]:
@@ -88,6 +93,7 @@ def validate_manifest(manifest: object) -> list[str]:
                         "upgrade framing (pip install -U framing) to load it")
     elif version != FORMAT_VERSION:
         problems.append(f"format_version is {version!r}; this framing reads {FORMAT_VERSION}")
+    problems += _version_problems(manifest)
     if manifest.get("model_type") not in MODEL_TYPES:
         problems.append(f"model_type is {manifest.get('model_type')!r}, expected one of {list(MODEL_TYPES)}")
     labels = manifest.get("labels")
@@ -129,3 +135,35 @@ def validate_manifest(manifest: object) -> list[str]:
     if not isinstance(version, str) or version.split(".")[0] != tax.version.split(".")[0]:
         problems.append(f"taxonomy_version {version!r} is incompatible with the installed taxonomy {tax.version}")
     return problems
+
+
+def _version_problems(manifest: dict) -> list[str]:
+    # Optional: folders saved before models carried a release version still load.
+    if "version" not in manifest:
+        return []
+    version = manifest["version"]
+    if isinstance(version, str) and MODEL_VERSION.fullmatch(version):
+        return []
+    return [f"version is {version!r}; expected a model release such as '2026.12.3' (MAJOR.MINOR.PATCH)"]
+
+
+def set_model_version(model_dir: str | Path, version: str) -> dict:
+    """Stamp a release version into a saved model's framing.json (and its model card, if it has one).
+    The manifest is replaced by a rename, so a crash leaves the old one or the new one, never half."""
+    manifest = read_manifest(model_dir)
+    problems = _version_problems({"version": version})
+    if problems:
+        raise ModelLoadError(problems[0])
+    # Beside format_version, where a reader of the file looks for what it is.
+    head = [k for k in ("format", "format_version") if k in manifest]
+    manifest = {**{k: manifest[k] for k in head}, "version": version,
+                **{k: v for k, v in manifest.items() if k not in head and k != "version"}}
+    path = Path(model_dir) / MANIFEST_NAME
+    tmp = path.with_name(f".{MANIFEST_NAME}.{os.getpid()}")
+    tmp.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+    if (Path(model_dir) / "README.md").is_file():
+        from .model_card import write_model_card
+
+        write_model_card(Path(model_dir))
+    return manifest

@@ -6,11 +6,25 @@ from __future__ import annotations
 import numpy as np
 
 
-def _prf(tp: float, fp: float, fn: float) -> tuple[float, float, float]:
-    precision = tp / (tp + fp) if tp + fp else 0.0
-    recall = tp / (tp + fn) if tp + fn else 0.0
-    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+def prf(tp, fp, fn):
+    """Precision, recall and F1 from counts, 0 where a ratio is 0/0 (no prediction, no gold).
+
+    The one place the project computes them: scalars give floats, arrays (one count per label
+    or per candidate threshold) give arrays. F1 is 2tp / (2tp + fp + fn), the harmonic mean of
+    precision and recall written so that it needs no special case when both are 0."""
+    tp, fp, fn = (np.asarray(x, dtype=float) for x in (tp, fp, fn))
+    precision = np.divide(tp, tp + fp, out=np.zeros_like(tp), where=tp + fp > 0)
+    recall = np.divide(tp, tp + fn, out=np.zeros_like(tp), where=tp + fn > 0)
+    f1 = np.divide(2 * tp, 2 * tp + fp + fn, out=np.zeros_like(tp), where=2 * tp + fp + fn > 0)
+    if precision.ndim == 0:
+        return float(precision), float(recall), float(f1)
     return precision, recall, f1
+
+
+def harmonic(precision: float, recall: float) -> float:
+    """F1 of a precision and a recall that are not ratios of shared counts (SemEval's SI measure
+    sums partial overlaps with different denominators); 0 where both are 0. From counts use `prf`."""
+    return 2 * precision * recall / (precision + recall) if precision + recall else 0.0
 
 
 def report(y_true: np.ndarray, y_pred: np.ndarray, mask: np.ndarray, labels: list[str],
@@ -31,14 +45,14 @@ def report(y_true: np.ndarray, y_pred: np.ndarray, mask: np.ndarray, labels: lis
             continue
         t, p = y_true[m, j], y_pred[m, j]
         tp, fp, fn = int((t & p).sum()), int((~t & p).sum()), int((t & ~p).sum())
-        precision, recall, f1 = _prf(tp, fp, fn)
+        precision, recall, f1 = prf(tp, fp, fn)
         per_label[label] = {"precision": precision, "recall": recall, "f1": f1, "support": int(t.sum())}
         tp_all, fp_all, fn_all = tp_all + tp, fp_all + fp, fn_all + fn
         if t.any():
             f1s.append(f1)
     out = {
         "rows": int(len(y_true)),
-        "micro_f1": _prf(tp_all, fp_all, fn_all)[2],
+        "micro_f1": prf(tp_all, fp_all, fn_all)[2],
         "macro_f1": float(np.mean(f1s)) if f1s else 0.0,
         "per_label": per_label,
     }
@@ -48,7 +62,7 @@ def report(y_true: np.ndarray, y_pred: np.ndarray, mask: np.ndarray, labels: lis
         if rows.any():
             t = y_true[rows][:, cols].any(axis=1)
             p = y_pred[rows][:, cols].any(axis=1) if any_pred is None else np.asarray(any_pred, bool)[rows]
-            out["any_technique_f1"] = _prf(int((t & p).sum()), int((~t & p).sum()), int((t & ~p).sum()))[2]
+            out["any_technique_f1"] = prf(int((t & p).sum()), int((~t & p).sum()), int((t & ~p).sum()))[2]
     return out
 
 
@@ -62,7 +76,7 @@ def best_threshold(y_true: np.ndarray, scores: np.ndarray, default: float = 0.5)
     tp = np.cumsum(t)
     fp = np.cumsum(~t)
     fn = t.sum() - tp
-    f1 = 2 * tp / np.maximum(2 * tp + fp + fn, 1)
+    f1 = prf(tp, fp, fn)[2]
     # Only cut between distinct scores; the threshold sits halfway to the next score down.
     distinct = np.r_[s[1:] != s[:-1], True]
     f1 = np.where(distinct, f1, -1)
@@ -77,9 +91,8 @@ def _counts(y: np.ndarray, scores: np.ndarray, t: float) -> np.ndarray:
 
 
 def _joint_objective(counts: np.ndarray, has_support: np.ndarray, macro_weight: float = 1.0) -> float:
-    tp, fp, fn = counts.sum(axis=0)
-    micro = 2 * tp / max(2 * tp + fp + fn, 1)
-    f1 = 2 * counts[:, 0] / np.maximum(2 * counts[:, 0] + counts[:, 1] + counts[:, 2], 1)
+    micro = prf(*counts.sum(axis=0))[2]
+    f1 = prf(counts[:, 0], counts[:, 1], counts[:, 2])[2]
     return micro + macro_weight * (f1[has_support].mean() if has_support.any() else 0.0)
 
 

@@ -238,6 +238,12 @@ def run_ray_batch(inputs: list[str], out: str | Path, model: str | None = None, 
         # Small blocks: one big input file would otherwise come out of its read task as one or
         # two blocks, and a block is the unit of parallelism for the prepare tasks.
         ctx.target_max_block_size = 1 << 20
+        # With --address the scoring actors must start (and load the model) within the timeout: their
+        # node may be lost, or another job may take their CPUs, after the checks above passed. Set on
+        # every run, as the context outlives it: a local run keeps Ray's default (wait for them).
+        from ray.data.context import DEFAULT_WAIT_FOR_MIN_ACTORS_S
+
+        ctx.wait_for_min_actors_s = timeout if address else DEFAULT_WAIT_FOR_MIN_ACTORS_S
         units = expand_inputs(inputs)
         units_ds = ray.data.from_items([_unit_row(i, u) for i, u in enumerate(units)],
                                        override_num_blocks=max(1, len(units)))
@@ -253,7 +259,7 @@ def run_ray_batch(inputs: list[str], out: str | Path, model: str | None = None, 
                                                                                                     max_size=actors[1]),
                                num_gpus=gpus_per_actor or None, num_cpus=cpus_per_actor,
                                fn_constructor_args=(model, str(out), device, precision, threads)))
-            shards = ds.take_all()
+            shards = _take_all(ray, ds, address, actors[0], timeout)
         counts = finalize(out, order_of)
         if parquet:
             from .parquet import jsonl_to_parquet
@@ -490,6 +496,18 @@ def _replied(ray, ref) -> bool:
         return len(ray.get(ref, timeout=0)) == _PROBE_BYTES
     except Exception:  # noqa: BLE001 - the node's worker failed: the node counts as unreachable
         return False
+
+
+def _take_all(ray, ds, address: str | None, n_actors: int, timeout: float) -> list[dict]:
+    """Run the pipeline; with --address, scoring actors that never start end the run in one line."""
+    try:
+        return ds.take_all()
+    except ray.exceptions.GetTimeoutError:
+        if not address:
+            raise
+        raise InputError(f"the Ray cluster at {address} didn't start the {n_actors} scoring actor(s) within {timeout:g} s "
+                         "(loading the model counts); check `ray status` on the head node (other jobs may hold the "
+                         "resources, or a node is gone) and the workers' logs, or raise --ray-timeout") from None
 
 
 def _wait_for_free(ray, need: dict, address: str, timeout: float) -> None:

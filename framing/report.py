@@ -12,6 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .metrics import prf
+
 PALETTE = ["#e6194b", "#3cb44b", "#4363d8", "#f58231", "#911eb4", "#42d4f4", "#f032e6", "#bfef45", "#fabed4",
            "#469990", "#dcbeff", "#9a6324", "#800000", "#aaffc3", "#808000", "#000075", "#ffd8b1"]
 CSS = """
@@ -95,9 +97,7 @@ def _pr_chart(name: str, y: np.ndarray, m: np.ndarray, probs: np.ndarray, labels
         precision, recall, _ = precision_recall_curve(t, s)
         ax.plot(recall, precision, lw=1.2)
         pred = s >= thresholds[j]
-        tp = (pred & t).sum()
-        p_at = tp / max(pred.sum(), 1)
-        r_at = tp / max(t.sum(), 1)
+        p_at, r_at, _ = prf((pred & t).sum(), (pred & ~t).sum(), (~pred & t).sum())
         ax.plot([r_at], [p_at], "o", color="crimson")
         ax.set_title(f"{labels[j]} (t={thresholds[j]:.2f})", fontsize=8)
         ax.set_xlim(0, 1)
@@ -132,7 +132,7 @@ def _metrics_table(results: dict[str, dict], set_name: str) -> str:
 
 def model_report(model_dirs: list[str | Path], data_dir=None) -> str:
     from .dataset import load_dataset_dict
-    from .evaluate import _aligned, evaluate_rows, unit_probabilities
+    from .evaluate import aligned_targets, evaluate_rows, unit_probabilities
     from .inference import Classifier
 
     dd = load_dataset_dict(data_dir)
@@ -147,7 +147,7 @@ def model_report(model_dirs: list[str | Path], data_dir=None) -> str:
             probs = unit_probabilities(clf, rows)
             results[split][name] = evaluate_rows(clf, rows, split, probs)
             if split == "dev":
-                y, m = _aligned(rows, clf.labels)
+                y, m = aligned_targets(rows, clf.labels)
                 pr.append(_pr_chart(name, y, m, probs[:, : len(clf.labels)], clf.labels, clf.thresholds))
     for split in ("dev", "test"):
         first = next(iter(results[split].values()))

@@ -17,8 +17,9 @@ from .boilerplate import BoilerplateTracker
 # lines lack final punctuation, and every splitter merges them unless split here first.
 _LINE = re.compile(r"[^\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]+")
 # Longest text handed to the splitter at once; longer lines are cut into windows first so one
-# pathological line can't stall a batch job.
-_MAX_LINE = 20_000
+# pathological line can't stall a batch job. Public for limits.py; defined here because this file
+# is part of the dataset cache fingerprint, so changing it rebuilds the cached rows.
+MAX_LINE_CHARS = 20_000
 
 
 @dataclass(frozen=True)
@@ -41,8 +42,8 @@ def _strip_bounds(text: str, start: int, end: int) -> tuple[int, int]:
 
 def _sentence_bounds(line: str) -> list[tuple[int, int]]:
     bounds: list[tuple[int, int]] = []
-    for offset in range(0, len(line), _MAX_LINE):
-        window = line[offset : offset + _MAX_LINE]
+    for offset in range(0, len(line), MAX_LINE_CHARS):
+        window = line[offset : offset + MAX_LINE_CHARS]
         try:
             spans = nupunkt.sent_spans(window)
         except Exception:  # the splitter must never lose a line: fall back to the whole window

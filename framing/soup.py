@@ -35,7 +35,8 @@ def soup_models(members: list[str | Path], out: str | Path) -> dict:
         if w.keys() != weights[0].keys() or any(w[k].shape != weights[0][k].shape for k in w):
             raise ModelLoadError(f"{path / WEIGHTS} has other tensors than {members[0] / WEIGHTS}; same base needed")
     average = {k: (sum(w[k].float() for w in weights) / len(weights)).to(weights[0][k].dtype) for k in weights[0]}
-    manifest = {k: v for k, v in first.items() if k not in ("blend", "selection")}
+    # A soup is a new model: it keeps neither the first member's blend nor its release version.
+    manifest = {k: v for k, v in first.items() if k not in ("blend", "selection", "version")}
     manifest["soup"] = {"method": "uniform average of model.safetensors",
                         "members": [{"path": str(p), "seed": m.get("settings", {}).get("seed"),
                                      "epochs": m.get("settings", {}).get("epochs"),

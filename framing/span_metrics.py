@@ -17,18 +17,9 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 
+from .metrics import harmonic, prf
+
 Interval = tuple[int, int]
-
-
-def prf(tp: float, fp: float, fn: float) -> tuple[float, float, float]:
-    """Precision, recall, F1 from counts (0 where undefined)."""
-    precision = tp / (tp + fp) if tp + fp else 0.0
-    recall = tp / (tp + fn) if tp + fn else 0.0
-    return precision, recall, harmonic(precision, recall)
-
-
-def harmonic(p: float, r: float) -> float:
-    return 2 * p * r / (p + r) if p + r else 0.0
 
 
 def merge(spans: Iterable[Interval]) -> list[Interval]:

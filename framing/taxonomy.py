@@ -1,4 +1,5 @@
-"""The label taxonomy, read from data/taxonomy.json (the data is the source of truth)."""
+"""The label taxonomy, read from framing/taxonomy.json (the data is the source of truth). It is package
+data: an installed framing needs it to validate any model it loads."""
 
 from __future__ import annotations
 
@@ -7,9 +8,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from .paths import PROJECT_DATA
-
-TAXONOMY_PATH = PROJECT_DATA / "taxonomy.json"
+TAXONOMY_PATH = Path(__file__).resolve().parent / "taxonomy.json"
 FAMILIES = ("technique", "frame")
 # The model's extra output after the labels: "uses at least one technique" (a technique-family output).
 ANY_TECHNIQUE = "any-technique"

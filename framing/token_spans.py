@@ -23,8 +23,7 @@ Spans = list[tuple[int, int, int]]
 def span_columns(outputs: list[str]) -> np.ndarray:
     """Output columns that token targets cover: the techniques and the any-technique output."""
     tax = load_taxonomy()
-    return np.array([label == "any-technique" or (label in tax.ids and tax.family_of(label) == "technique")
-                     for label in outputs])
+    return np.array([tax.is_family(label, "technique") for label in outputs], dtype=bool)
 
 
 def sentence_spans(rows, docs, outputs: list[str]) -> list[Spans | None]:

@@ -10,17 +10,17 @@ from pathlib import Path
 import numpy as np
 
 from .atomic import atomic_dir
-from .evaluate import _aligned, evaluate_rows, pool, unit_probabilities, unit_sentences
+from .evaluate import aligned_targets, evaluate_rows, pool, unit_probabilities, unit_sentences
 from .manifest import make_manifest, write_manifest
 from .metrics import best_threshold, joint_thresholds
-from .taxonomy import load_taxonomy
+from .taxonomy import ANY_TECHNIQUE, load_taxonomy
 
 
 def tune_thresholds(clf, rows, probs: np.ndarray, objective: str = "label-f1") -> tuple[dict[str, float], dict]:
     """Per label, the threshold that maximises F1 on the annotated dev rows ("label-f1"), or
     those refined jointly for micro + macro F1 ("joint"); the dedicated any-technique head gets
     its F1-optimal threshold."""
-    y, m = _aligned(rows, clf.labels)
+    y, m = aligned_targets(rows, clf.labels)
     # Memes are cross-domain (short ALL-CAPS texts, 76% positive): tuning on them would move
     # news thresholds, so only news rows choose thresholds.
     news = np.asarray([source != "memes" for source in rows["source"]])
@@ -33,18 +33,18 @@ def tune_thresholds(clf, rows, probs: np.ndarray, objective: str = "label-f1") -
                                  macro_weight=2.0 if objective == "joint-macro2" else 1.0)
         thresholds = {label: float(t) for label, t in zip(clf.labels, tuned)}
     gate = {"mode": "union"}
-    if "any-technique" in clf.outputs:
+    if ANY_TECHNIQUE in clf.outputs:
         tech = technique_columns(clf.labels)
         annotated = m[:, tech].all(axis=1)
         target = y[annotated][:, tech].any(axis=1)
-        head = probs[annotated, clf.outputs.index("any-technique")]
+        head = probs[annotated, clf.outputs.index(ANY_TECHNIQUE)]
         gate = {"mode": "dedicated", "threshold": best_threshold(target, head)}
     return thresholds, gate
 
 
 def technique_columns(labels: list[str]) -> list[int]:
-    tax = load_taxonomy()
-    return [j for j, label in enumerate(labels) if tax.family_of(label) == "technique"]
+    """Indices of the technique labels among `labels` (the any-technique head excluded)."""
+    return load_taxonomy().columns(labels, "technique")
 
 
 def _summary(result: dict) -> dict:
@@ -117,9 +117,9 @@ def train_baseline(out: str | Path, data_dir=None, settings=None, with_memes: bo
 
     settings = settings or BaselineSettings()
     dd = load_dataset_dict(data_dir, with_memes=with_memes)
-    labels = _trainable_labels(dd["train"])
+    labels = trainable_labels(dd["train"])
     train = training_rows(dd, with_synthetic)[:]
-    y, m = _aligned(train, labels)
+    y, m = aligned_targets(train, labels)
     y, m, outputs = with_any_head(labels, y, m)
     docs = ptc_train_docs(data_dir) if with_fragments else None
     texts, y, m, n_fragments = add_fragments(list(train["text"]), y, m, outputs, docs)
@@ -142,10 +142,10 @@ def with_any_head(labels: list[str], y: np.ndarray, m: np.ndarray):
     tech = technique_columns(labels)
     any_y = y[:, tech].any(axis=1, keepdims=True)
     any_m = m[:, tech].all(axis=1, keepdims=True)
-    return np.hstack([y, any_y]), np.hstack([m, any_m]), labels + ["any-technique"]
+    return np.hstack([y, any_y]), np.hstack([m, any_m]), labels + [ANY_TECHNIQUE]
 
 
-def _trainable_labels(train) -> list[str]:
+def trainable_labels(train) -> list[str]:
     """Taxonomy labels that the training split annotates and has positives for, in taxonomy order."""
     ids = load_taxonomy().ids
     y = np.asarray(train["labels"], dtype=bool)
@@ -173,9 +173,9 @@ def train_transformer(out: str | Path, data_dir=None, settings=None, with_memes:
     train = training_rows(dd, with_synthetic).shuffle(seed=settings.seed)
     if settings.limit:
         train = train.select(range(min(settings.limit, len(train))))
-    labels = _trainable_labels(dd["train"])
+    labels = trainable_labels(dd["train"])
     rows = train[:]
-    y, m = _aligned(rows, labels)
+    y, m = aligned_targets(rows, labels)
     y, m, outputs = with_any_head(labels, y, m)
     # read once: the fragments and the span targets come from the same articles
     docs = ptc_train_docs(data_dir) if with_fragments or settings.span_weight else None
@@ -281,6 +281,7 @@ def blend_models(transformer_dir, baseline_dir, out, data_dir=None, weights=(0.0
     with atomic_dir(out) as tmp:
         shutil.copytree(transformer_dir, tmp, dirs_exist_ok=True)
         manifest = json.loads((tmp / MANIFEST_NAME).read_text())
+        manifest.pop("version", None)  # the blend is a new model, not a release of the transformer it starts from
         if w > 0:
             shutil.copytree(baseline_dir, tmp / "baseline")
             manifest["blend"] = {"path": "baseline", "weight": w, "baseline_fingerprint": bl.manifest["data_fingerprint"]}

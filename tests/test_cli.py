@@ -107,6 +107,72 @@ def test_data_stats_lists_splits_and_sources(data_dir):
     assert ptc_train["positives"]["loaded-language"] > 1000
 
 
-def test_missing_data_dir_is_one_line_error(tmp_path):
-    result = runner.invoke(app, ["data", "stats", "--data-dir", str(tmp_path / "none")])
-    assert result.exit_code == 2 and "Can't find the data directory" in result.stderr
+def test_missing_data_dir_is_one_line_error(tmp_path, monkeypatch):
+    monkeypatch.setenv("FRAMING_DATA_DIR", str(tmp_path / "none"))
+    result = runner.invoke(app, ["data", "stats"])
+    assert result.exit_code == 2 and result.stderr.count("\n") == 1
+    assert "Can't find the data directory" in result.stderr and "FRAMING_DATA_DIR" in result.stderr
+
+
+def test_data_stats_rebuild_replaces_the_cache(data_dir):
+    """`--rebuild` with a cache present (it used to end in "Directory not empty")."""
+    runs = [runner.invoke(app, ["data", "stats", "--data-dir", str(data_dir), "--json", *flag]) for flag in ([], ["--rebuild"])]
+    assert [r.exit_code for r in runs] == [0, 0], runs[1].output
+    first, rebuilt = (json.loads(r.stdout) for r in runs)
+    assert rebuilt == first  # same inputs, same rows
+
+
+@pytest.mark.parametrize("args, param, reason", [
+    (["evaluate", "nope"], "model_dir", "does not exist"),
+    (["evaluate", "a.txt"], "model_dir", "is a file"),
+    (["data", "stats", "--data-dir", "nope"], "--data-dir", "does not exist"),
+    (["train", "--out", "a.txt"], "--out", "is a file"),
+    (["train", "--model", "transformer", "--base", "nope"], "--base", "does not exist"),
+    (["blend", "folder", "nope", "--out", "new"], "baseline", "does not exist"),
+    (["soup", "folder", "nope", "--out", "new"], "members", "does not exist"),
+    (["report", "articles", "folder"], "scored", "is a directory"),
+    (["report", "model", "folder", "--out", "folder"], "--out", "is a directory"),
+    (["evaluate", "folder", "--task", "si", "--write-submission", "folder"], "--write-submission", "is a directory"),
+    (["bench", "nope"], "model", "does not exist"),
+    (["spans", "train", "folder", "--data-dir", "a.txt"], "--data-dir", "is a file"),
+])
+def test_bad_path_is_a_usage_error_before_anything_runs(tmp_path, monkeypatch, args, param, reason):
+    """Typer checks path arguments: exit code 2 and one message line that names the parameter and
+    what is wrong, instead of a traceback from a loader (or a half-done run)."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "a.txt").write_text("x", encoding="utf-8")
+    (tmp_path / "folder").mkdir()
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output and not (tmp_path / "new").exists()
+    message = [line for line in result.stderr.splitlines() if "Invalid value" in line]
+    assert len(message) == 1 and f"'{param}'" in message[0] and reason in message[0], result.stderr
+
+
+@pytest.mark.parametrize("args, param", [
+    (["evaluate", "folder", "--precision", "int8"], "--precision"),
+    (["evaluate", "folder", "--split", "train"], "--split"),
+    (["train", "--model", "bert"], "--model"),
+])
+def test_bad_choice_is_a_usage_error_listing_the_choices(tmp_path, monkeypatch, args, param):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "folder").mkdir()
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2, result.output
+    text = " ".join(result.stderr.split())  # the message may wrap inside its box
+    assert f"Invalid value for '{param}'" in text and "is not one of" in text
+
+
+def test_train_flags_default_to_the_training_settings():
+    """One source of truth: each transformer flag of `framing train` defaults to the value of the
+    TransformerSettings field it sets."""
+    import typer.main
+
+    from framing.models.transformer_settings import TransformerSettings
+
+    train = typer.main.get_command(app).commands["train"]
+    defaults = {p.name: p.default for p in train.params}
+    settings = TransformerSettings()
+    fields = ["epochs", "batch_size", "lr", "head_lr", "max_steps", "limit", "eval_every", "max_pos_weight",
+              "span_weight", "seed", "device", "base"]
+    assert {f: defaults[f] for f in fields} == {f: getattr(settings, f) for f in fields}

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from framing.metrics import best_threshold, report
+from framing.metrics import best_threshold, harmonic, prf, report
 
 
 def test_masked_cells_are_neither_positive_nor_negative():
@@ -72,3 +72,15 @@ def test_joint_thresholds_keep_a_label_without_positives():
     tuned = joint_thresholds(y, scores, np.ones_like(y), np.array([0.5, 0.5]))
     assert tuned[1] == 0.5  # raising it to "never" would have removed every false positive
     assert (scores[:, 1] >= tuned[1]).any()
+
+
+def test_prf_from_counts_scalars_and_arrays():
+    assert prf(3, 1, 2) == pytest.approx((0.75, 0.6, 2 * 0.75 * 0.6 / 1.35))
+    # nothing predicted, nothing gold: 0 everywhere rather than a ZeroDivisionError or NaN
+    assert prf(0, 0, 0) == (0.0, 0.0, 0.0)
+    assert prf(0, 2, 0) == (0.0, 0.0, 0.0)
+    precision, recall, f1 = prf(np.array([3, 0, 0]), np.array([1, 0, 4]), np.array([2, 0, 1]))
+    assert precision == pytest.approx([0.75, 0.0, 0.0])
+    assert recall == pytest.approx([0.6, 0.0, 0.0])
+    assert f1 == pytest.approx([prf(3, 1, 2)[2], 0.0, 0.0])
+    assert harmonic(0.8, 1.0) == pytest.approx(2 * 0.8 / 1.8) and harmonic(0.0, 0.0) == 0.0

@@ -173,6 +173,43 @@ def test_a_cluster_whose_cpus_stay_busy_is_an_error_not_a_wait(loopback_cluster,
         ray.kill(hog)
 
 
+def test_scoring_actors_that_never_start_end_the_run_within_the_timeout(loopback_cluster, toy_baseline_dir, tmp_path,
+                                                                         monkeypatch):
+    """The cluster passed the checks, then another job took every CPU before the actors started."""
+    import framing.ray_engine as engine
+
+    cluster, _ = loopback_cluster
+
+    class Hog:
+        def ready(self) -> bool:
+            return True
+
+    hogs, plan = [], engine._plan
+    # the other job ends after 90 s: a run that waits for it instead of giving up fails below
+    release = threading.Timer(90, lambda: [ray.kill(hog) for hog in hogs])
+
+    def plan_then_take_the_cpus(*args):
+        hogs.append(ray.remote(num_cpus=3)(Hog).remote())
+        ray.get(hogs[0].ready.remote(), timeout=120)
+        release.start()
+        return plan(*args)
+
+    monkeypatch.setattr(engine, "_plan", plan_then_take_the_cpus)  # runs after the id pass, before scoring
+    inputs, _ = write_feed(tmp_path / "feed")
+    started = time.monotonic()
+    try:
+        with pytest.raises(InputError, match=rf"Ray cluster at {cluster.address} didn't start the 1 scoring actor\(s\) "
+                                             r"within 3 s .*raise --ray-timeout"):
+            run_ray_batch(inputs, tmp_path / "ray", str(toy_baseline_dir), address=cluster.address, progress=False,
+                          ray_timeout=3)
+    finally:
+        release.cancel()
+        for hog in hogs:
+            ray.kill(hog)
+    assert hogs, "the pipeline never reached the scoring stage"
+    assert time.monotonic() - started < 120  # a hang guard
+
+
 def test_a_node_that_stops_answering_is_named_within_the_timeout(loopback_cluster, toy_baseline_dir, tmp_path):
     """Half a cluster: the head answers, the worker node's raylet is frozen (as if cut off)."""
     cluster, worker = loopback_cluster

@@ -54,13 +54,13 @@ def test_train_spans_agree_with_the_sentence_labels(data_dir):
     """On PTC train, every technique a sentence is labeled with has a span of it in the
     sentence's token targets; fragment rows carry their own labels end to end."""
     from framing.dataset import load_dataset_dict
-    from framing.evaluate import _aligned
-    from framing.training import _trainable_labels, add_fragments, ptc_train_docs, train_spans, with_any_head
+    from framing.evaluate import aligned_targets
+    from framing.training import add_fragments, ptc_train_docs, train_spans, trainable_labels, with_any_head
 
     dd = load_dataset_dict(data_dir)
     rows = dd["train"].select(range(600))[:]
-    labels = _trainable_labels(dd["train"])
-    y, m = _aligned(rows, labels)
+    labels = trainable_labels(dd["train"])
+    y, m = aligned_targets(rows, labels)
     y, m, outputs = with_any_head(labels, y, m)
     docs = ptc_train_docs(data_dir)
     texts, y, m, n = add_fragments(list(rows["text"]), y, m, outputs, docs, limit=50)

@@ -256,3 +256,30 @@ def test_blend_models_picks_the_best_dev_candidate_and_records_it(corpus_tiny_tr
     # what the folder records is what `framing evaluate` measures on it
     dev = evaluate(Classifier.load(out, device="cpu", precision="fp32"), "dev", data_dir)
     assert round(dev["micro_f1"], 4) == metrics["dev"]["micro_f1"] == best["micro_f1"]
+
+
+def test_lr_schedule_warms_up_then_decays_to_zero_on_every_group():
+    """100 steps, 6% warmup: the encoder and the new head rise linearly to their own peak lr by
+    step 6, then fall linearly, reaching 0 after the last step."""
+    import torch
+
+    from framing.models.transformer import lr_schedule
+
+    encoder, head = torch.nn.Parameter(torch.zeros(1)), torch.nn.Parameter(torch.zeros(1))
+    opt = torch.optim.AdamW([{"params": [encoder], "lr": 5e-5}, {"params": [head], "lr": 1e-3}])
+    sched = lr_schedule(opt, total=100, warmup_ratio=0.06)
+    seen = []
+    for _ in range(100):
+        seen.append([g["lr"] for g in opt.param_groups])
+        opt.step()
+        sched.step()
+    seen = np.array(seen)
+    factor = seen[:, 0] / 5e-5
+    assert np.allclose(seen[:, 1] / 1e-3, factor)  # one shape, each group at its own peak
+    assert factor[:7] == pytest.approx([0, 1 / 6, 2 / 6, 3 / 6, 4 / 6, 5 / 6, 1])
+    assert factor[50] == pytest.approx(50 / 94) and factor[99] == pytest.approx(1 / 94)
+    assert opt.param_groups[0]["lr"] == 0.0
+    # without warmup the first step already trains at the full rate
+    opt = torch.optim.AdamW([encoder], lr=1.0)
+    lr_schedule(opt, total=10, warmup_ratio=0.0)
+    assert opt.param_groups[0]["lr"] == 1.0

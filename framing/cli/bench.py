@@ -1,17 +1,19 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import typer
 
-from ._app import DATA_DIR_HELP, app, friendly_errors
+from ._app import app, friendly_errors
+from .options import data_dir_option, model_dir_argument
 
 
 @app.command("bench")
 @friendly_errors
 def bench_cmd(
-    model: str = typer.Argument(None, help="Transformer model folder (default: the shipped model)."),
-    data_dir: str = typer.Option(None, "--data-dir", help=DATA_DIR_HELP),
+    model: Path | None = model_dir_argument("Transformer model folder (default: the shipped model).", None),
+    data_dir: Path | None = data_dir_option(),
     limit: int = typer.Option(0, "--limit", help="Use only the first N PTC dev sentences (0 = all 3,266)."),
     device: str = typer.Option("cpu", "--device", help="Device for our engines (the pipeline runs on CPU)."),
     skip_pipeline: bool = typer.Option(False, "--skip-pipeline", help="Leave out the slow plain pipeline."),

@@ -1,16 +1,18 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import typer
 
-from ._app import DATA_DIR_HELP, data_app, friendly_errors
+from ._app import data_app, friendly_errors
+from .options import data_dir_option
 
 
 @data_app.command("stats")
 @friendly_errors
 def stats_cmd(
-    data_dir: str = typer.Option(None, "--data-dir", help=DATA_DIR_HELP),
+    data_dir: Path | None = data_dir_option(),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
     rebuild: bool = typer.Option(False, "--rebuild", help="Ignore the cached dataset and rebuild it."),
 ) -> None:

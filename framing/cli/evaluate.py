@@ -2,10 +2,12 @@ from __future__ import annotations
 
 import json
 from enum import Enum
+from pathlib import Path
 
 import typer
 
-from ._app import DATA_DIR_HELP, app, friendly_errors
+from ._app import Precision, app, friendly_errors
+from .options import data_dir_option, model_dir_argument, out_file_option
 
 
 class Split(str, Enum):
@@ -24,16 +26,16 @@ class Task(str, Enum):
 @app.command("evaluate")
 @friendly_errors
 def evaluate_cmd(
-    model_dir: str = typer.Argument(..., help="A saved model folder."),
+    model_dir: Path = model_dir_argument("A saved model folder."),
     split: Split = typer.Option(Split.dev, "--split", help="dev (PTC dev) or test (SemEval-2023 paragraphs)."),
     task: Task = typer.Option(Task.sentences, "--task", help="sentences (the sentence labels), or si / tc: "
                               "SemEval-2020 Task 11 span identification / technique classification on PTC dev, "
                               "scored as the official scorers do (needs a model with a span head)."),
-    write_submission: str = typer.Option(None, "--write-submission", help="With --task si or tc: also write the "
-                                         "predictions as an official submission file (tab-separated)."),
-    data_dir: str = typer.Option(None, "--data-dir", help=DATA_DIR_HELP),
+    write_submission: Path | None = out_file_option("With --task si or tc: also write the predictions as an official "
+                                                    "submission file (tab-separated).", None, "--write-submission"),
+    data_dir: Path | None = data_dir_option(),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead of tables."),
-    precision: str = typer.Option("fp32", "--precision", help="fp32 (the reported figures), or auto/bf16 to check "
+    precision: Precision = typer.Option(Precision.fp32, "--precision", help="fp32 (the reported figures), or auto/bf16 to check "
                                   "the fast path."),
     device: str = typer.Option("cpu", "--device", help="cpu, cuda[:N] or auto."),
 ) -> None:
@@ -46,14 +48,14 @@ def evaluate_cmd(
         from ..span_eval import check_split
 
         check_split(split.value)  # before the model loads: only dev has gold spans
-        clf = Classifier.load(model_dir, device=device, precision=precision)
+        clf = Classifier.load(model_dir, device=device, precision=precision.value)
         _span_task(task, clf, split.value, data_dir, write_submission, as_json)
         return
     if write_submission:
         from ..errors import InputError
 
         raise InputError("--write-submission writes the SemEval-2020 formats; use it with --task si or --task tc.")
-    result = evaluate(Classifier.load(model_dir, device=device, precision=precision), split.value, data_dir)
+    result = evaluate(Classifier.load(model_dir, device=device, precision=precision.value), split.value, data_dir)
     if as_json:
         typer.echo(json.dumps(result, indent=2))
         return

@@ -5,7 +5,8 @@ from pathlib import Path
 
 import typer
 
-from ._app import DATA_DIR_HELP, app, friendly_errors
+from ._app import app, friendly_errors
+from .options import data_dir_option
 
 spans_app = typer.Typer(help="The span head: which words carry a technique.", no_args_is_help=True)
 app.add_typer(spans_app, name="spans")
@@ -15,7 +16,7 @@ app.add_typer(spans_app, name="spans")
 @friendly_errors
 def spans_train_cmd(
     model: Path = typer.Argument(..., exists=True, file_okay=False, help="Transformer model folder to add a span head to."),
-    data_dir: Path = typer.Option(None, "--data-dir", help=DATA_DIR_HELP),
+    data_dir: Path | None = data_dir_option(),
     hidden: int = typer.Option(256, "--hidden", min=0, help="Hidden units of the head (0: a linear layer)."),
     epochs: int = typer.Option(6, "--epochs", min=1, help="Passes over the PTC train tokens."),
     seed: int = typer.Option(0, "--seed"),

