@@ -143,7 +143,7 @@ def test_soup_averages_weights_and_loads(tiny_transformer_dir, tmp_path):
     assert clf.predict_proba(["The corrupt elite lied."]).shape == (1, len(clf.labels))
     card = (tmp_path / "soup" / "README.md").read_text()
     assert "soup" in clf.manifest and "model soup" in card
-    assert "Training of 1 of the 2 soup members also had a token-level span loss (weight 0.5)" in card
+    assert "token-level span loss (weight 0.5)" in card and "(soup members with seed" in card  # only the member that had it
 
 
 def torch_close(a, b) -> bool:
