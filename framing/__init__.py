@@ -1,6 +1,6 @@
 """framing: sentence-level persuasion-technique and geopolitical-frame classification for news."""
 
-__version__ = "0.1.0"
+from .version import __version__
 
 __all__ = ["Classifier", "__version__"]
 

@@ -18,7 +18,6 @@ import json
 from collections import Counter
 from pathlib import Path
 
-from . import __version__
 from .annotations import load_frame_rows
 from .corpora import EUVSDISINFO, MEMES, PTC, SEMEVAL2023, Document, read_memes, read_ptc, read_semeval2023
 from .dataset_cache import load_or_build
@@ -27,6 +26,7 @@ from .projection import project
 from .rows import make_row
 from .segment import segment
 from .taxonomy import FAMILIES, TAXONOMY_PATH, load_taxonomy
+from .version import __version__
 
 # Bump when the row-building logic changes; part of the cache fingerprint.
 DATASET_VERSION = "1"

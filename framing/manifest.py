@@ -10,9 +10,9 @@ import re
 from datetime import UTC, datetime
 from pathlib import Path
 
-from . import __version__
 from .errors import ModelLoadError
 from .taxonomy import load_taxonomy
+from .version import __version__
 
 MANIFEST_NAME = "framing.json"
 FORMAT = "framing-model"
@@ -148,7 +148,7 @@ def _version_problems(manifest: dict) -> list[str]:
 
 
 def set_model_version(model_dir: str | Path, version: str) -> dict:
-    """Stamp a release version into a saved model's framing.json (and its model card, if it has one).
+    """Stamp a release version into a saved model's framing.json (the caller rewrites the card).
     The manifest is replaced by a rename, so a crash leaves the old one or the new one, never half."""
     manifest = read_manifest(model_dir)
     problems = _version_problems({"version": version})
@@ -162,8 +162,4 @@ def set_model_version(model_dir: str | Path, version: str) -> dict:
     tmp = path.with_name(f".{MANIFEST_NAME}.{os.getpid()}")
     tmp.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     os.replace(tmp, path)
-    if (Path(model_dir) / "README.md").is_file():
-        from .model_card import write_model_card
-
-        write_model_card(Path(model_dir))
     return manifest

@@ -41,6 +41,9 @@ def soup_models(members: list[str | Path], out: str | Path) -> dict:
                         "members": [{"path": str(p), "seed": m.get("settings", {}).get("seed"),
                                      "epochs": m.get("settings", {}).get("epochs"),
                                      "span_weight": m.get("settings", {}).get("span_weight", 0.0),
+                                     # each member's own training data, for the model card
+                                     **{k: v for k, v in m.get("settings", {}).items()
+                                        if k in ("with_memes", "with_synthetic", "with_fragments")},
                                      "best_dev_score": m.get("training", {}).get("best_dev_score")}
                                     for p, m in zip(members, manifests)]}
     with atomic_dir(out) as tmp:

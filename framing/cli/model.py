@@ -39,4 +39,8 @@ def set_version_cmd(
     from ..manifest import set_model_version
 
     set_model_version(model_dir, version)
+    if (model_dir / "README.md").is_file():  # the model card states the version too
+        from ..model_card import write_model_card
+
+        write_model_card(model_dir)
     typer.echo(f"{model_dir}: version {version}")

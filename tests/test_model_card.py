@@ -1,0 +1,90 @@
+"""The model card says only what the run recorded, and a model's release version is checked on load."""
+
+import json
+import shutil
+
+import pytest
+from typer.testing import CliRunner
+
+from framing.cli import app
+from framing.errors import ModelLoadError
+from framing.inference import Classifier
+from framing.manifest import read_manifest
+from framing.model_card import write_model_card
+from tests.conftest import REPO
+
+runner = CliRunner()
+
+
+def _sets(*names):
+    return {"sets": {name: {"micro_f1": 0.5, "macro_f1": 0.4} for name in names}}
+
+
+def _card(tmp_path, *, with_memes, with_synthetic, soup=None) -> str:
+    """A transformer run's card, from a manifest shaped as `framing train` writes it."""
+    manifest = {
+        "format": "framing-model", "format_version": 1, "model_type": "transformer", "data_fingerprint": "abc",
+        "taxonomy_version": "1.0.0", "max_length": 128,
+        "settings": {"epochs": 4, "batch_size": 16, "lr": 5e-5, "head_lr": 1e-3, "max_length": 128, "seed": 7,
+                     "span_weight": 0.0, "with_memes": with_memes, "with_synthetic": with_synthetic,
+                     "with_fragments": True},
+        "training": {"train_rows": 1000, "fragment_rows": 100, "best_dev_score": 0.4},
+        "metrics": {"dev": _sets("ptc", "frames", *(["memes"] if with_memes else [])),
+                    "test": _sets("semeval2023", "frames", *(["memes"] if with_memes else []))},
+        **({"soup": soup} if soup else {}),
+    }
+    (tmp_path / "framing.json").write_text(json.dumps(manifest))
+    write_model_card(tmp_path)
+    return (tmp_path / "README.md").read_text(encoding="utf-8")
+
+
+def test_card_of_a_run_without_memes_and_synthetic_frames_does_not_claim_them(tmp_path):
+    card = _card(tmp_path, with_memes=False, with_synthetic=False).lower()
+    assert "meme" not in card and "synthetic" not in card
+    assert "ptc" in card and "frame annotations (train split)" in card and "1,000 training rows" in card
+
+
+def test_card_of_a_run_with_memes_and_synthetic_frames_names_them(tmp_path):
+    card = _card(tmp_path, with_memes=True, with_synthetic=True)
+    assert "SemEval-2021 Task 6 meme texts (train)" in card and "synthetic frame sentences" in card
+
+
+def test_card_of_a_soup_says_which_members_had_what(tmp_path):
+    members = [{"seed": 7, "span_weight": 0.5, "with_memes": True}, {"seed": 13, "span_weight": 0.0, "with_memes": False}]
+    card = _card(tmp_path, with_memes=True, with_synthetic=False, soup={"members": members})
+    assert "meme texts (train) (soup members with seed 7 only)" in card
+    assert "span loss (weight 0.5)" in card and "seeds 7, 13" in card
+
+
+def _copy(src, tmp_path):
+    dst = tmp_path / "model"
+    shutil.copytree(src, dst)
+    return dst
+
+
+@pytest.mark.parametrize("version", ["2026.13", "v1.0.0", 2026, ""])
+def test_a_malformed_model_version_is_refused_on_load(toy_baseline_dir, tmp_path, version):
+    dst = _copy(toy_baseline_dir, tmp_path)
+    manifest = json.loads((dst / "framing.json").read_text())
+    (dst / "framing.json").write_text(json.dumps({**manifest, "version": version}))
+    with pytest.raises(ModelLoadError, match="version"):
+        Classifier.load(dst)
+
+
+def test_set_version_records_the_release_and_older_folders_still_load(toy_baseline_dir, tmp_path):
+    dst = _copy(toy_baseline_dir, tmp_path)
+    assert "version" not in read_manifest(dst)  # saved without one: loads all the same
+    result = runner.invoke(app, ["model", "set-version", str(dst), "2027.1.0"])
+    assert result.exit_code == 0, result.output
+    assert Classifier.load(dst).manifest["version"] == "2027.1.0"
+    before = (dst / "framing.json").read_bytes()
+    result = runner.invoke(app, ["model", "set-version", str(dst), "latest"])
+    assert result.exit_code == 2 and "MAJOR.MINOR.PATCH" in result.stderr
+    assert (dst / "framing.json").read_bytes() == before
+
+
+def test_shipped_models_carry_their_release_version():
+    for folder in ("transformer", "transformer/baseline", "baseline"):
+        version = read_manifest(REPO / "models" / folder)["version"]
+        assert version.startswith("2026.12."), folder
+    assert "# framing transformer model 2026.12.3" in (REPO / "models/transformer/README.md").read_text()
