@@ -39,11 +39,20 @@ def library_versions() -> dict[str, str]:
     return versions
 
 
+def build_version(now: datetime | None = None) -> str:
+    """The version a newly made model gets: this month's release line, PATCH 0, marked as an unreleased
+    build of that moment (2026.12.0-dev.20261214T153000). It sorts before any release of the month;
+    `framing model set-version` replaces it when the model is released."""
+    now = now or datetime.now(UTC)
+    return f"{now.year}.{now.month}.0-dev.{now:%Y%m%dT%H%M%S}"
+
+
 def make_manifest(model_type: str, labels: list[str], thresholds: dict[str, float], *, data_fingerprint: str,
                   settings: dict, metrics: dict | None = None, **extra) -> dict:
     return {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
+        "version": build_version(),
         "model_type": model_type,
         "labels": list(labels),
         "thresholds": {label: float(thresholds[label]) for label in labels},
@@ -147,6 +156,15 @@ def _version_problems(manifest: dict) -> list[str]:
     return [f"version is {version!r}; expected a model release such as '2026.12.3' (MAJOR.MINOR.PATCH)"]
 
 
+def with_version(manifest: dict, version: str | None = None) -> dict:
+    """`manifest` with `version` (a new build version when None) beside format_version, where a reader
+    of the file looks for what it is. Soups and blends are new models: they get a build version of
+    their own, never the release of the folder they start from."""
+    head = [k for k in ("format", "format_version") if k in manifest]
+    return {**{k: manifest[k] for k in head}, "version": version or build_version(),
+            **{k: v for k, v in manifest.items() if k not in head and k != "version"}}
+
+
 def set_model_version(model_dir: str | Path, version: str) -> dict:
     """Stamp a release version into a saved model's framing.json (the caller rewrites the card).
     The manifest is replaced by a rename, so a crash leaves the old one or the new one, never half."""
@@ -154,10 +172,7 @@ def set_model_version(model_dir: str | Path, version: str) -> dict:
     problems = _version_problems({"version": version})
     if problems:
         raise ModelLoadError(problems[0])
-    # Beside format_version, where a reader of the file looks for what it is.
-    head = [k for k in ("format", "format_version") if k in manifest]
-    manifest = {**{k: manifest[k] for k in head}, "version": version,
-                **{k: v for k, v in manifest.items() if k not in head and k != "version"}}
+    manifest = with_version(manifest, version)
     path = Path(model_dir) / MANIFEST_NAME
     tmp = path.with_name(f".{MANIFEST_NAME}.{os.getpid()}")
     tmp.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")

@@ -36,9 +36,8 @@ def card_lines(m: dict) -> list[str]:
         "---", *front, "tags: [propaganda, persuasion-techniques, framing, multi-label]", "---",
         f"# framing {m['model_type']} model{version}",
         "",
-        "Multi-label sentence classifier for the 14 persuasion techniques of SemEval-2020 Task 11 and the",
-        "project's geopolitical frames. Outputs are independent sigmoid probabilities; a label applies when",
-        "its probability reaches the per-label threshold in `framing.json`.",
+        f"Multi-label sentence classifier for {_label_summary(m)}. Outputs are independent sigmoid probabilities; a "
+        "label applies when its probability reaches the per-label threshold in `framing.json`.",
         "",
         "## Data",
         *_data_lines(m),
@@ -65,6 +64,22 @@ def card_lines(m: dict) -> list[str]:
         *(["Also loads with `transformers.pipeline('text-classification', model=DIR, top_k=None)`."]
           if m["model_type"] == "transformer" else []),
     ]
+
+
+def _label_summary(m: dict) -> str:
+    """What the model labels, from its recorded labels: a run trained without frame data has no frame outputs."""
+    from .taxonomy import load_taxonomy
+
+    labels = m.get("labels") or []
+    tax = load_taxonomy()
+
+    def share(family: str) -> str:
+        n, total = sum(x in labels for x in tax.family_ids(family)), len(tax.family_ids(family))
+        return "" if n == 0 else f"the {n}" if n == total else f"{n} of the {total}"
+
+    parts = [f"{share('technique')} persuasion techniques of SemEval-2020 Task 11"] if share("technique") else []
+    parts += [f"{share('frame')} geopolitical frames of the project"] if share("frame") else []
+    return " and ".join(parts) or "the labels listed in `framing.json`"
 
 
 def _members(m: dict) -> list[dict]:
@@ -153,7 +168,23 @@ def _recipe_lines(m: dict) -> list[str]:
         objective = f", threshold objective {sel['threshold_objective']}" if sel.get("threshold_objective") else ""
         lines.append(f"Outputs: (1 - {w}) x this transformer + {w} x the TF-IDF baseline in `{m['blend']['path']}/`, "
                      f"per output{objective}.")
+    lines += _span_head_lines(m)
     return lines or ["The recipe of this model is not recorded in its `framing.json`."]
+
+
+def _span_head_lines(m: dict) -> list[str]:
+    head = m.get("span_head")
+    if not head:
+        return []
+    t = head.get("training") or {}
+    how = ", ".join(f"{k} {t[k]}" for k in ("epochs", "seed") if k in t)
+    dev = (head.get("metrics") or {}).get("dev") or {}
+    scores = [f"{name} {dev[key]:.3f}" for key, name in (("si_f1", "span identification F1"),
+                                                          ("tc_micro_f1", "technique classification micro-F1"))
+              if key in dev]
+    return [f"Span head (`{head.get('file')}`, layers {' x '.join(str(n) for n in head.get('layers', []))}): marks which "
+            f"words carry each technique, trained on {t.get('data', 'data not recorded')}"
+            + (f" ({how})" if how else "") + (f"; on dev, {', '.join(scores)}" if scores else "") + "."]
 
 
 def _describe(split: str, name: str) -> str:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from .atomic import atomic_dir
 from .errors import ModelLoadError
-from .manifest import MANIFEST_NAME, read_manifest, write_manifest
+from .manifest import MANIFEST_NAME, read_manifest, with_version, write_manifest
 from .model_files import WEIGHTS, check_transformer_dir
 
 
@@ -36,7 +36,7 @@ def soup_models(members: list[str | Path], out: str | Path) -> dict:
             raise ModelLoadError(f"{path / WEIGHTS} has other tensors than {members[0] / WEIGHTS}; same base needed")
     average = {k: (sum(w[k].float() for w in weights) / len(weights)).to(weights[0][k].dtype) for k in weights[0]}
     # A soup is a new model: it keeps neither the first member's blend nor its release version.
-    manifest = {k: v for k, v in first.items() if k not in ("blend", "selection", "version")}
+    manifest = with_version({k: v for k, v in first.items() if k not in ("blend", "selection")})
     manifest["soup"] = {"method": "uniform average of model.safetensors",
                         "members": [{"path": str(p), "seed": m.get("settings", {}).get("seed"),
                                      "epochs": m.get("settings", {}).get("epochs"),

@@ -224,4 +224,8 @@ def train_span_head(model_dir, data_dir=None, hidden: int = 256, epochs: int = 6
     tmp = model_dir / (MANIFEST_NAME + ".tmp")  # replaced in one step: a reader never sees half a manifest
     tmp.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     os.replace(tmp, model_dir / MANIFEST_NAME)
+    if (model_dir / "README.md").is_file():  # the model card describes the span head too
+        from .model_card import write_model_card
+
+        write_model_card(model_dir)
     return manifest["span_head"]

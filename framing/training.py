@@ -11,7 +11,7 @@ import numpy as np
 
 from .atomic import atomic_dir
 from .evaluate import aligned_targets, evaluate_rows, pool, unit_probabilities, unit_sentences
-from .manifest import make_manifest, write_manifest
+from .manifest import make_manifest, with_version, write_manifest
 from .metrics import best_threshold, joint_thresholds
 from .taxonomy import ANY_TECHNIQUE, load_taxonomy
 
@@ -280,8 +280,8 @@ def blend_models(transformer_dir, baseline_dir, out, data_dir=None, weights=(0.0
 
     with atomic_dir(out) as tmp:
         shutil.copytree(transformer_dir, tmp, dirs_exist_ok=True)
-        manifest = json.loads((tmp / MANIFEST_NAME).read_text())
-        manifest.pop("version", None)  # the blend is a new model, not a release of the transformer it starts from
+        # the blend is a new model, not a release of the transformer it starts from
+        manifest = with_version(json.loads((tmp / MANIFEST_NAME).read_text()))
         if w > 0:
             shutil.copytree(baseline_dir, tmp / "baseline")
             manifest["blend"] = {"path": "baseline", "weight": w, "baseline_fingerprint": bl.manifest["data_fingerprint"]}

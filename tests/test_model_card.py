@@ -2,6 +2,7 @@
 
 import json
 import shutil
+from datetime import UTC, datetime
 
 import pytest
 from typer.testing import CliRunner
@@ -9,8 +10,8 @@ from typer.testing import CliRunner
 from framing.cli import app
 from framing.errors import ModelLoadError
 from framing.inference import Classifier
-from framing.manifest import read_manifest
-from framing.model_card import write_model_card
+from framing.manifest import build_version, read_manifest, with_version
+from framing.model_card import card_lines, write_model_card
 from tests.conftest import REPO
 
 runner = CliRunner()
@@ -73,7 +74,9 @@ def test_a_malformed_model_version_is_refused_on_load(toy_baseline_dir, tmp_path
 
 def test_set_version_records_the_release_and_older_folders_still_load(toy_baseline_dir, tmp_path):
     dst = _copy(toy_baseline_dir, tmp_path)
-    assert "version" not in read_manifest(dst)  # saved without one: loads all the same
+    older = {k: v for k, v in json.loads((dst / "framing.json").read_text()).items() if k != "version"}
+    (dst / "framing.json").write_text(json.dumps(older))
+    assert "version" not in read_manifest(dst)  # saved before models had one: loads all the same
     result = runner.invoke(app, ["model", "set-version", str(dst), "2027.1.0"])
     assert result.exit_code == 0, result.output
     assert Classifier.load(dst).manifest["version"] == "2027.1.0"
@@ -83,8 +86,43 @@ def test_set_version_records_the_release_and_older_folders_still_load(toy_baseli
     assert (dst / "framing.json").read_bytes() == before
 
 
-def test_shipped_models_carry_their_release_version():
+def test_shipped_models_carry_their_release_version_and_a_current_card():
     for folder in ("transformer", "transformer/baseline", "baseline"):
         version = read_manifest(REPO / "models" / folder)["version"]
-        assert version.startswith("2026.12."), folder
-    assert "# framing transformer model 2026.12.3" in (REPO / "models/transformer/README.md").read_text()
+        assert "-dev" not in version and version.startswith("2026.12."), folder
+    # The card is what write_model_card makes of framing.json today: a changed manifest (a new version,
+    # an added span head) needs `framing model set-version` or a rewrite of the card.
+    shipped = REPO / "models" / "transformer"
+    manifest = json.loads((shipped / "framing.json").read_text(encoding="utf-8"))
+    assert (shipped / "README.md").read_text(encoding="utf-8") == "\n".join(card_lines(manifest)) + "\n"
+
+
+def test_a_new_model_gets_a_build_version_that_loads(toy_baseline_dir):
+    assert build_version(datetime(2026, 12, 14, 15, 30, 5, tzinfo=UTC)) == "2026.12.0-dev.20261214T153005"
+    version = read_manifest(toy_baseline_dir)["version"]  # written by make_manifest, as `framing train` does
+    assert version.startswith(f"{datetime.now(UTC).year}.") and "-dev." in version
+
+
+def test_a_model_made_from_a_release_gets_its_own_version_next_to_the_format():
+    released = {"format": "framing-model", "format_version": 1, "model_type": "transformer", "version": "2026.12.5"}
+    derived = with_version(released)
+    assert list(derived)[:3] == ["format", "format_version", "version"]
+    assert derived["version"] != "2026.12.5" and "-dev." in derived["version"]
+    assert with_version(released, "2027.1.0")["version"] == "2027.1.0"
+
+
+def test_card_of_a_run_without_frame_data_names_no_frames(tmp_path):
+    manifest = {"format": "framing-model", "format_version": 1, "model_type": "baseline", "data_fingerprint": "abc",
+                "taxonomy_version": "1.0.0", "labels": ["loaded-language", "doubt"],
+                "settings": {"with_memes": False, "with_synthetic": True, "with_fragments": False},
+                "training": {"train_rows": 10}, "metrics": {"dev": _sets("ptc")}}
+    card = "\n".join(card_lines(manifest)).lower()
+    assert "2 of the 14 persuasion techniques" in card
+    assert "frame" not in card and "synthetic" not in card and "fragments" not in card
+
+
+def test_card_describes_a_span_head_only_when_the_folder_has_one():
+    manifest = json.loads((REPO / "models" / "transformer" / "framing.json").read_text(encoding="utf-8"))
+    assert any("Span head" in line and "PTC train spans" in line for line in card_lines(manifest))
+    manifest.pop("span_head")
+    assert not any("span head" in line.lower() for line in card_lines(manifest))

