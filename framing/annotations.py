@@ -18,7 +18,15 @@ from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 
-from .corpora import Document, read_euvsdisinfo, read_ptc_articles, read_seeds, read_semeval2023_unlabelled
+from .corpora import (
+    SEMEVAL2025_SPLITS,
+    Document,
+    read_euvsdisinfo,
+    read_ptc_articles,
+    read_seeds,
+    read_semeval2023_unlabelled,
+    read_semeval2025,
+)
 from .errors import AnnotationError
 from .paths import ANNOTATIONS_DIR, REPO_ROOT
 from .rows import make_row
@@ -47,6 +55,8 @@ RESOLVERS: dict[str, Callable[[Path], list[Document]]] = {
     "ptc-dev": lambda d: read_ptc_articles(d, "dev"),
     "ptc-test": lambda d: read_ptc_articles(d, "test"),
     "synthetic": _synthetic,
+    # Document ids are file names, unique across the three folders (checked by a test).
+    "semeval2025": lambda d: [doc for split in SEMEVAL2025_SPLITS for doc in read_semeval2025(d, split)],
 }
 
 

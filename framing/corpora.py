@@ -18,6 +18,8 @@ PTC = "ptc-semeval2020-task11"
 SEMEVAL2023 = "semeval2023-task3-en"
 MEMES = "semeval2021-task6-memes"
 EUVSDISINFO = "euvsdisinfo-cases-2021"
+SEMEVAL2025 = "semeval2025-task10-en"
+SEMEVAL2025_SPLITS = ("train", "dev", "test-unlabelled")
 
 
 @dataclass(frozen=True)
@@ -172,6 +174,25 @@ def read_euvsdisinfo(data_dir: Path) -> list[Document]:
         slug = row["id"].rstrip("/").rsplit("/", 1)[-1]
         docs.append(Document("euvsdisinfo", slug, row["title"], meta={"keywords": row["keywords"]}))
     return docs
+
+
+def read_semeval2025(data_dir: Path, split: str) -> list[Document]:
+    """SemEval-2025 Task 10 English news articles of one split (title on the first line), with the
+    document-level narratives in meta["narratives"] where the split has them (train, dev)."""
+    if split not in SEMEVAL2025_SPLITS:
+        raise CorpusError(f"SemEval-2025 split {split!r}; expected one of {', '.join(SEMEVAL2025_SPLITS)}")
+    folder = _require(Path(data_dir) / SEMEVAL2025 / split / "raw-documents")
+    narratives: dict[str, list[str]] = {}
+    labels = Path(data_dir) / SEMEVAL2025 / split / "subtask-2-annotations.txt"
+    if labels.exists():
+        for row in _tsv_rows(labels):
+            # A narrative may be listed once per subnarrative: keep each once, in order.
+            narratives[row[0]] = list(dict.fromkeys(n.strip() for n in row[1].split(";") if n.strip()))
+    return [
+        Document("semeval2025", path.stem, read_text(path),
+                 meta={"split": split, "narratives": narratives.get(path.name)})
+        for path in sorted(folder.glob("*.txt"))
+    ]
 
 
 def read_plain(path: Path, source: str = "text") -> Document:

@@ -56,3 +56,17 @@ def test_moved_offset_fails_loudly(data_dir, tmp_path):
     broken.write_text("\n".join(header + ["\t".join(row)]) + "\n", encoding="utf-8")
     with pytest.raises(AnnotationError, match="no longer matches"):
         load_frame_rows(data_dir, broken)
+
+
+def test_semeval2025_documents_are_unique_and_carry_their_narratives(data_dir):
+    """The resolver joins three folders by file name, so a name may occur in one of them only; the
+    narratives are the document labels the article-level frame score is evaluated against."""
+    from framing.corpora import SEMEVAL2025_SPLITS, read_semeval2025
+
+    docs = {split: read_semeval2025(data_dir, split) for split in SEMEVAL2025_SPLITS}
+    ids = [d.doc_id for split in docs for d in docs[split]]
+    assert len(ids) == len(set(ids)) == 198 + 40 + 98
+    assert all(d.meta["narratives"] for d in docs["train"] + docs["dev"])
+    assert not any(d.meta["narratives"] for d in docs["test-unlabelled"])
+    dev_dw = [d for d in docs["dev"] if "URW: Discrediting the West, Diplomacy" in d.meta["narratives"]]
+    assert len(dev_dw) == 9  # PROVENANCE.md's count
