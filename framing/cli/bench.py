@@ -17,12 +17,13 @@ def bench_cmd(
     limit: int = typer.Option(0, "--limit", help="Use only the first N PTC dev sentences (0 = all 3,266)."),
     device: str = typer.Option("cpu", "--device", help="Device for our engines (the pipeline runs on CPU)."),
     skip_pipeline: bool = typer.Option(False, "--skip-pipeline", help="Leave out the slow plain pipeline."),
+    repeats: int = typer.Option(3, "--repeats", min=1, help="Rounds; each engine's figure is its fastest round."),
 ) -> None:
     """Sentences/s of the plain transformers pipeline vs our fp32 engine vs our fast path."""
-    from ..bench import run_bench
+    from ..bench import ENGINES, run_bench
     from ..paths import default_model_dir
 
-    engines = ("fp32", "fast", "fast-no-spans") if skip_pipeline else ("pipeline", "fp32", "fast", "fast-no-spans")
-    result = run_bench(model or default_model_dir(), data_dir, limit, engines, device,
+    engines = tuple(e for e in ENGINES if not (skip_pipeline and e == "pipeline"))
+    result = run_bench(model or default_model_dir(), data_dir, limit, engines, device, repeats,
                        log=lambda line: typer.echo(line, err=True))
     typer.echo(json.dumps(result, indent=2))
