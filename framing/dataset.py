@@ -19,7 +19,17 @@ from collections import Counter
 from pathlib import Path
 
 from .annotations import load_frame_rows
-from .corpora import EUVSDISINFO, MEMES, PTC, SEMEVAL2023, Document, read_memes, read_ptc, read_semeval2023
+from .corpora import (
+    EUVSDISINFO,
+    MEMES,
+    PTC,
+    SEMEVAL2023,
+    SEMEVAL2025,
+    Document,
+    read_memes,
+    read_ptc,
+    read_semeval2023,
+)
 from .dataset_cache import load_or_build
 from .paths import ANNOTATIONS_DIR, cache_dir, resolve_data_dir
 from .projection import project
@@ -74,7 +84,7 @@ def build_rows(data_dir: Path, *, with_memes: bool = True, with_frames: bool = T
 
 
 def _inputs(data_dir: Path) -> list[Path]:
-    roots = [data_dir / PTC, data_dir / SEMEVAL2023, data_dir / MEMES, data_dir / EUVSDISINFO]
+    roots = [data_dir / PTC, data_dir / SEMEVAL2023, data_dir / MEMES, data_dir / EUVSDISINFO, data_dir / SEMEVAL2025]
     wanted = [
         p
         for root in roots
@@ -93,7 +103,10 @@ def fingerprint(data_dir: Path, **options) -> str:
     for name in _CODE_FILES:
         digest.update((here / name).read_bytes())
     for path in _inputs(data_dir):
-        digest.update(str(path.relative_to(path.anchor)).encode())
+        # Named relative to the corpora or the project, so that a clone elsewhere shares the cache key.
+        base = next((b for b in (data_dir, ANNOTATIONS_DIR.parent.parent, TAXONOMY_PATH.parent)
+                     if path.is_relative_to(b)), path.parent)
+        digest.update(str(path.relative_to(base)).encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
 

@@ -53,11 +53,29 @@ def aligned_targets(rows, labels: list[str]) -> tuple[np.ndarray, np.ndarray]:
     return y, m
 
 
+# Frame annotations of the cross-source test (news from outlets none of the other sources cover)
+# are scored on their own: "frames" keeps meaning the sources the frames were first annotated on.
+CROSS_SOURCE = "frames:semeval2025"
+
+
+def frame_source(source: str) -> str:
+    """The corpus a frame-annotation row comes from: frames:ptc-dev -> ptc, and so on."""
+    name = source.removeprefix("frames:")
+    return "ptc" if name.startswith("ptc-") else "semeval2023" if name.startswith("semeval2023") else name
+
+
 def set_names(sources: list[str]) -> dict[str, list[str]]:
-    """Evaluation sets of a split: each corpus, all frame annotations together, and the seeds."""
+    """Evaluation sets of a split: each corpus; the frame annotations of the original sources
+    together ("frames"); each frame source on its own ("frames:<source>", frame labels only); the
+    seeds with both families."""
     sets: dict[str, list[str]] = {}
     for source in sorted(set(sources)):
-        sets.setdefault("frames" if source.startswith("frames:") else source, []).append(source)
+        if source.startswith("frames:"):
+            if source != CROSS_SOURCE:
+                sets.setdefault("frames", []).append(source)
+            sets.setdefault(f"frames:{frame_source(source)}", []).append(source)
+        else:
+            sets.setdefault(source, []).append(source)
     if "frames:seeds" in sources:
         sets["seeds"] = ["frames:seeds"]
     return sets
@@ -76,7 +94,8 @@ def evaluate_rows(clf, rows, split: str, probs: np.ndarray | None = None) -> dic
     frame_only[tax.columns(clf.labels, "frame")] = True
     for name, members in set_names(list(sources)).items():
         sel = np.isin(sources, members)
-        mask = m[sel] & frame_only if name == "frames" else m[sel]  # "frames" scores the frame labels only
+        # frame sets score the frame labels only
+        mask = m[sel] & frame_only if name.startswith("frames") else m[sel]
         sets[name] = report(y[sel], pred[sel], mask, clf.labels, tech_cols, any_pred[sel])
     primary = PRIMARY[split]
     head = sets.get(primary, {"micro_f1": 0.0, "macro_f1": 0.0, "any_technique_f1": 0.0, "per_label": {}, "rows": 0})

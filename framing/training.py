@@ -216,11 +216,13 @@ def train_transformer(out: str | Path, data_dir=None, settings=None, with_memes:
 
 def blend_selection_score(result: dict) -> float:
     """Dev criterion for choosing the blend weight and threshold objective: the mean of the PTC
-    headline aggregates (micro, macro, any-technique F1), with the frames' macro-F1 when present."""
+    headline aggregates (micro, macro, any-technique F1), with the frames' macro-F1 when present
+    (the original sources' and, where dev has them, the SemEval-2025 news sentences')."""
     ptc = result["sets"]["ptc"]
     scores = [ptc["micro_f1"], ptc["macro_f1"], ptc["any_technique_f1"]]
-    if "frames" in result["sets"]:
-        scores.append(result["sets"]["frames"]["macro_f1"])
+    for name in ("frames", "frames:semeval2025"):
+        if name in result["sets"]:
+            scores.append(result["sets"][name]["macro_f1"])
     return float(np.mean(scores))
 
 

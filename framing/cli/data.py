@@ -56,7 +56,7 @@ def _print_table(header: list[str], rows: list[list[str]]) -> None:
 @data_app.command("agreement")
 @friendly_errors
 def agreement_cmd() -> None:
-    """Cohen's kappa per frame between the two independent annotation passes."""
-    from ..agreement import agreement
+    """Cohen's kappa per frame between the two independent annotation passes, per group of sources."""
+    from ..agreement import agreement_by_group
 
-    typer.echo(json.dumps(agreement(), indent=2))
+    typer.echo(json.dumps(agreement_by_group(), indent=2))

@@ -21,6 +21,8 @@ class Task(str, Enum):
     sentences = "sentences"
     si = "si"
     tc = "tc"
+    narratives = "narratives"
+    loso = "loso"
 
 
 @app.command("evaluate")
@@ -28,9 +30,12 @@ class Task(str, Enum):
 def evaluate_cmd(
     model_dir: Path = model_dir_argument("A saved model folder."),
     split: Split = typer.Option(Split.dev, "--split", help="dev (PTC dev) or test (SemEval-2023 paragraphs)."),
-    task: Task = typer.Option(Task.sentences, "--task", help="sentences (the sentence labels), or si / tc: "
+    task: Task = typer.Option(Task.sentences, "--task", help="sentences (the sentence labels); si / tc: "
                               "SemEval-2020 Task 11 span identification / technique classification on PTC dev, "
-                              "scored as the official scorers do (needs a model with a span head)."),
+                              "scored as the official scorers do (needs a model with a span head); narratives: "
+                              "article frame scores against the SemEval-2025 document narratives (dev = the 40 "
+                              "cross-source test documents); loso: the baseline recipe of MODEL (a baseline "
+                              "folder) retrained leaving out each frame source, tested on it."),
     write_submission: Path | None = out_file_option("With --task si or tc: also write the predictions as an official "
                                                     "submission file (tab-separated).", None, "--write-submission"),
     data_dir: Path | None = data_dir_option(),
@@ -44,6 +49,13 @@ def evaluate_cmd(
     from ..evaluate import evaluate
     from ..inference import Classifier
 
+    if task is Task.loso:
+        _loso(model_dir, data_dir, as_json)
+        return
+    if task is Task.narratives:
+        _narratives(Classifier.load(model_dir, device=device, precision=precision.value), split.value, data_dir,
+                    as_json)
+        return
     if task is not Task.sentences:
         from ..span_eval import check_split
 
@@ -86,3 +98,43 @@ def _span_task(task: Task, clf, split: str, data_dir, write_submission, as_json:
     typer.echo(f"precision {result['precision']:.4f}  recall {result['recall']:.4f}  f1 {result['f1']:.4f}")
     if result["submission"]:
         typer.echo(f"submission written to {result['submission']}")
+
+
+def _narratives(clf, split: str, data_dir, as_json: bool) -> None:
+    from ..frames_eval import narrative_report
+
+    result = narrative_report(clf, data_dir, split)
+    if as_json:
+        typer.echo(json.dumps(result, indent=2))
+        return
+    frames = [f for f in next(iter(result["narratives"].values()), {}) if f != "documents"]
+    typer.echo(f"== SemEval-2025 {split}: {result['documents']} documents; article score = {result['article_score']}")
+    typer.echo(f"{'narrative':52} {'docs':>4} " + " ".join(f"{f[:22]:>22}" for f in frames))
+    for narrative, row in result["narratives"].items():
+        cells = []
+        for f in frames:
+            auc = row[f]["roc_auc"]
+            cells.append(f"{'-' if auc is None else f'{auc:.3f}':>6} AUC {row[f]['f1']:.3f} F1".rjust(22))
+        typer.echo(f"{narrative[:52]:52} {row['documents']:4d} " + " ".join(cells))
+
+
+def _loso(model_dir: Path, data_dir, as_json: bool) -> None:
+    from ..frames_eval import leave_one_source_out
+    from ..manifest import read_manifest
+    from ..models.baseline import BaselineSettings
+
+    manifest = read_manifest(model_dir)
+    known = set(BaselineSettings.__dataclass_fields__)
+    settings = BaselineSettings(**{k: v for k, v in manifest.get("settings", {}).items() if k in known}) \
+        if manifest.get("model_type") == "baseline" else BaselineSettings()
+    result = leave_one_source_out(data_dir, settings=settings, log=lambda line: typer.echo(line, err=True))
+    if as_json:
+        typer.echo(json.dumps(result, indent=2))
+        return
+    frames = result["frames"]
+    typer.echo("== frame F1 on each source's test sentences: baseline trained on all sources / without that source")
+    typer.echo(f"{'source':14} {'sentences':>9} " + " ".join(f"{f[:24]:>24}" for f in frames) + f" {'macro':>14}")
+    for source, row in result["sources"].items():
+        a, b = row["all_sources"], row["without_it"]
+        cells = [f"{a.get(f, 0):.3f} / {b.get(f, 0):.3f} ({a['support'].get(f, 0)})".rjust(24) for f in frames]
+        typer.echo(f"{source:14} {a['sentences']:9d} " + " ".join(cells) + f" {a['macro_f1']:.3f} / {b['macro_f1']:.3f}")
