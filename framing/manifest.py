@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from .errors import ModelLoadError
-from .taxonomy import load_taxonomy
+from .taxonomy import ANY_TECHNIQUE, load_taxonomy
 from .version import __version__
 
 MANIFEST_NAME = "framing.json"
@@ -129,14 +129,14 @@ def validate_manifest(manifest: object) -> list[str]:
             problems.append(f"thresholds of {bad} are not numbers in (0, 1)")
     outputs = manifest.get("outputs", labels)
     if not isinstance(outputs, list) or outputs[: len(labels)] != labels or not set(outputs[len(labels):]) <= {
-            "any-technique"}:
+            ANY_TECHNIQUE}:
         problems.append("outputs must be the labels followed by at most the 'any-technique' head")
     gate = manifest.get("any_technique", {"mode": "union"})
     if not isinstance(gate, dict) or gate.get("mode") not in ("union", "dedicated"):
         problems.append("any_technique.mode must be 'union' or 'dedicated'")
     elif gate["mode"] == "dedicated":
         t = gate.get("threshold")
-        if "any-technique" not in (outputs or []):
+        if ANY_TECHNIQUE not in (outputs or []):
             problems.append("any_technique.mode is 'dedicated' but outputs has no 'any-technique' head")
         if not isinstance(t, (int, float)) or isinstance(t, bool) or not 0 < t < 1:
             problems.append("any_technique.threshold must be a number in (0, 1)")

@@ -14,6 +14,7 @@ from .atomic import atomic_dir
 from .errors import ModelLoadError
 from .manifest import MANIFEST_NAME, read_manifest, with_version, write_manifest
 from .model_files import WEIGHTS, check_transformer_dir
+from .span_head import SPAN_HEAD_FILE
 
 
 def soup_models(members: list[str | Path], out: str | Path) -> dict:
@@ -36,7 +37,8 @@ def soup_models(members: list[str | Path], out: str | Path) -> dict:
             raise ModelLoadError(f"{path / WEIGHTS} has other tensors than {members[0] / WEIGHTS}; same base needed")
     average = {k: (sum(w[k].float() for w in weights) / len(weights)).to(weights[0][k].dtype) for k in weights[0]}
     # A soup is a new model: it keeps neither the first member's blend nor its release version.
-    manifest = with_version({k: v for k, v in first.items() if k not in ("blend", "selection")})
+    # Nor its span head: that head read the first member's hidden states, not the soup's.
+    manifest = with_version({k: v for k, v in first.items() if k not in ("blend", "selection", "span_head")})
     manifest["soup"] = {"method": "uniform average of model.safetensors",
                         "members": [{"path": str(p), "seed": m.get("settings", {}).get("seed"),
                                      "epochs": m.get("settings", {}).get("epochs"),
@@ -48,7 +50,7 @@ def soup_models(members: list[str | Path], out: str | Path) -> dict:
                                     for p, m in zip(members, manifests)]}
     with atomic_dir(out) as tmp:
         for file in members[0].iterdir():
-            if file.is_file() and file.name not in (WEIGHTS, MANIFEST_NAME, "README.md"):
+            if file.is_file() and file.name not in (WEIGHTS, MANIFEST_NAME, "README.md", SPAN_HEAD_FILE):
                 shutil.copy2(file, tmp / file.name)
         save_file(average, str(tmp / WEIGHTS), metadata={"format": "pt"})
         write_manifest(tmp, manifest)

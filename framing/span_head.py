@@ -18,6 +18,7 @@ import numpy as np
 
 from .errors import ModelLoadError
 from .span_classify import SpanClassifier
+from .taxonomy import ANY_TECHNIQUE
 
 SPAN_HEAD_FILE = "span_head.safetensors"
 
@@ -82,7 +83,7 @@ def load_span_head(model_dir: Path, entry: dict, hidden_size: int, labels: list[
         raise ModelLoadError(f"{where} is incomplete or malformed ({exc!r}); retrain it with `framing spans train`.") from None
     if len(layers) < 2 or layers[0] != hidden_size or layers[-1] != len(outputs):
         raise ModelLoadError(f"{where}: layers {layers} don't fit a {hidden_size}-wide encoder with {len(outputs)} outputs.")
-    unknown = [o for o in outputs if o not in labels and o != "any-technique"]
+    unknown = [o for o in outputs if o not in labels and o != ANY_TECHNIQUE]
     if unknown or not ((thresholds > 0) & (thresholds < 1)).all():
         raise ModelLoadError(f"{where}: unknown outputs {unknown} or thresholds outside (0, 1).")
     path = Path(model_dir) / name
@@ -96,7 +97,7 @@ def load_span_head(model_dir: Path, entry: dict, hidden_size: int, labels: list[
     tensors = load_file(str(path))
     try:
         module.load_state_dict({k[5:]: v for k, v in tensors.items() if k.startswith("head.")})
-        techniques = [o for o in outputs if o != "any-technique"]
+        techniques = [o for o in outputs if o != ANY_TECHNIQUE]
         classifier = (SpanClassifier.from_tensors(techniques, {k: v.numpy() for k, v in tensors.items()})
                       if "tc.coef" in tensors else None)
     except (RuntimeError, KeyError) as exc:

@@ -329,3 +329,18 @@ def test_lr_schedule_without_warmup_decays_from_the_peak():
     old = [_hand_written(step, total, 0.0) for step in range(total)]
     assert new[0] == old[0] == 1.0
     assert new[1:] == pytest.approx([x * (total - 1) / total for x in old[1:]])
+
+
+def test_soup_leaves_out_the_members_span_head(tiny_span_dir, tmp_path):
+    """A span head reads one encoder's hidden states; averaged weights are another encoder, so a
+    soup scores without spans until `framing spans train` fits a head to it."""
+    import shutil
+
+    from framing.soup import soup_models
+
+    other = tmp_path / "other"
+    shutil.copytree(tiny_span_dir, other)
+    soup_models([tiny_span_dir, other], tmp_path / "soup")
+    assert not (tmp_path / "soup" / "span_head.safetensors").exists()
+    clf = Classifier.load(tmp_path / "soup", device="cpu", precision="fp32")
+    assert "span_head" not in clf.manifest and not clf.has_spans
