@@ -66,11 +66,14 @@ def write_tsv(path: Path, comment: str, cols: list[str], rows: list[list[str]]) 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--work", default="/work/annot25", help="folder with candidates25_*.tsv and out/")
+    ap.add_argument("--first-pass-only", action="store_true",
+                    help="ignore the second pass (train and dev rows are the same either way; test rows are final "
+                         "only after adjudication)")
     args = ap.parse_args()
     work = Path(args.work)
     cands = {r["key"]: r for name in ("candidates25_test.tsv", "candidates25_train.tsv") for r in read(work / name)}
     first = judged(work, [f"test_p1_{i}" for i in (1, 2, 3)] + [f"train_{i}" for i in (1, 2, 3, 4)], set(cands))
-    second = {r["key"]: labels(r["frames"]) for r in read(work / "out" / "test_p2.tsv")}
+    second = {} if args.first_pass_only else {r["key"]: labels(r["frames"]) for r in read(work / "out" / "test_p2.tsv")}
     adjudication = work / "out" / "adjudication25.tsv"
     adjudicated = {r["key"]: labels(r["frames"]) for r in read(adjudication)} if adjudication.exists() else {}
     missing = [k for k in second if first[k] != second[k] and k not in adjudicated]

@@ -70,3 +70,27 @@ def test_semeval2025_documents_are_unique_and_carry_their_narratives(data_dir):
     assert not any(d.meta["narratives"] for d in docs["test-unlabelled"])
     dev_dw = [d for d in docs["dev"] if "URW: Discrediting the West, Diplomacy" in d.meta["narratives"]]
     assert len(dev_dw) == 9  # PROVENANCE.md's count
+
+
+def test_agreement_is_reported_per_group_of_sources():
+    """Kappa of the cross-source news (guideline v3) stands apart from the earlier sources'."""
+    from framing.agreement import agreement_by_group
+
+    groups = agreement_by_group()
+    assert set(groups) == {"earlier sources (guideline v2)", "semeval2025 (guideline v3)"}
+    assert groups["semeval2025 (guideline v3)"]["sentences"] >= 300
+    assert sum(g["sentences"] for g in groups.values()) == agreement()["sentences"]
+
+
+def test_semeval2025_annotations_keep_the_protocol():
+    """Every sentence of the 40 dev documents is a test row; train/test-unlabelled documents give
+    train and dev rows, split by document, at least 2,000 of them."""
+    rows = [r for r in read_tsv(FRAMES_FILE) if r["source"] == "semeval2025"]
+    test = [r for r in rows if r["split"] == "test"]
+    other = [r for r in rows if r["split"] != "test"]
+    assert len({r["doc_id"] for r in test}) == 40 and len(test) >= 1000
+    assert len(other) >= 2000 and {r["split"] for r in other} == {"train", "dev"}
+    assert not {r["doc_id"] for r in test} & {r["doc_id"] for r in other}
+    split_of = {}
+    for r in other:
+        assert split_of.setdefault(r["doc_id"], r["split"]) == r["split"]
