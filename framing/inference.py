@@ -153,7 +153,12 @@ class Classifier:
         prediction = self.backend.predict_outputs([s.text for s in sentences]) if sentences else None
         out: list[SpanRecord] = []
         si_any = for_si and head.decoding.get("si_source") == ANY_TECHNIQUE
-        for sent, tokens in zip(sentences, prediction.tokens if prediction else []):
+        # SI spans only where the sentence model calls the sentence propagandistic at all, when tuned so
+        gate = float(head.decoding.get("si_gate", 0.0)) if si_any and ANY_TECHNIQUE in self.outputs else 0.0
+        sentence_any = np.asarray(prediction.scores)[:, self.outputs.index(ANY_TECHNIQUE)] if gate else None
+        for k, (sent, tokens) in enumerate(zip(sentences, prediction.tokens if prediction else [])):
+            if sentence_any is not None and sentence_any[k] < gate:
+                continue
             if si_any:
                 j = head.outputs.index(ANY_TECHNIQUE)
                 found = decode(sent.text, tokens.offsets, tokens.probs[:, [j]], [ANY_TECHNIQUE],

@@ -105,28 +105,37 @@ def head_probs(head, x: np.ndarray, batch: int = 65536) -> np.ndarray:
 
 THRESHOLDS = (0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.93, 0.96)
 GAPS = (2, 4, 8, 16)
+# SI spans only in sentences whose any-technique score reaches the gate (0 = every sentence):
+# the sentence model sees the whole sentence, the token head one token's state.
+SI_GATES = (0.0, 0.2, 0.3, 0.4, 0.5, 0.6)
 
 
-def _decoded(docs, index, probs, column: int, threshold: float, gap: int) -> dict[str, list[tuple[int, int]]]:
-    """Document-offset spans of one output column over the dev sentences."""
+def _decoded(docs, index, probs, column: int, threshold: float, gap: int,
+             keep: np.ndarray | None = None) -> dict[str, list[tuple[int, int]]]:
+    """Document-offset spans of one output column over the dev sentences (those where `keep`)."""
     from .span_decode import decode
 
     found: dict[str, list[tuple[int, int]]] = {doc.doc_id: [] for doc in docs}
     k = 0
-    for n, start, offsets in index:
+    for s, (n, start, offsets) in enumerate(index):
         rows = probs[k: k + len(offsets), [column]]
         k += len(offsets)
+        if keep is not None and not keep[s]:
+            continue
         doc = docs[n]
         for a, b, _, _ in decode(doc.text[start:], offsets, rows, ["x"], np.array([threshold]), {"max_gap": gap}):
             found[doc.doc_id].append((start + a, start + b))
     return found
 
 
-def tune_decoding(docs, index, probs, outputs: list[str], log=print) -> tuple[dict, np.ndarray, dict]:
+def tune_decoding(docs, index, probs, outputs: list[str], log=print,
+                  sentence_any: np.ndarray | None = None) -> tuple[dict, np.ndarray, dict]:
     """Decoding settings and per-output thresholds chosen on dev: for each gap, each
     technique's threshold maximises its own span F1 (the SI measure restricted to it); the SI
     spans come from the any-technique output or from the union of the technique spans,
-    whichever scores higher; the gap with the best SI F1 wins."""
+    whichever scores higher; the gap with the best SI F1 wins. With `sentence_any` (each dev
+    sentence's any-technique score), the SI spans of the any-technique output may then be gated
+    by it: gate and threshold chosen together, gate 0 (no gating) among the candidates."""
     from .span_metrics import si_score
 
     gold = {label: {doc.doc_id: [(s.start, s.end) for s in doc.spans if s.label == label] for doc in docs}
@@ -154,7 +163,17 @@ def tune_decoding(docs, index, probs, outputs: list[str], log=print) -> tuple[di
             source = ANY_TECHNIQUE if by_any[0] >= by_union else "techniques"
             best = (si, {"max_gap": gap, "whole_words": True, "min_chars": 2, "si_source": source,
                          "si_threshold": float(by_any[1])}, th.copy(), per_label)
-    return best[1], best[2], {"si_f1": round(best[0], 4), "technique_span_f1": best[3]}
+    si, decoding, th, per_label = best
+    if sentence_any is not None and decoding["si_source"] == ANY_TECHNIQUE:
+        gap = decoding["max_gap"]
+        gated = max((si_score(_decoded(docs, index, probs, any_col, t, gap, sentence_any >= g), gold_any)["f1"], -g, t)
+                    for g in SI_GATES for t in THRESHOLDS)
+        log(f"SI gated by the sentence's any-technique score: F1 {gated[0]:.4f} at gate {-gated[1]}, "
+            f"threshold {gated[2]} (ungated {si:.4f})")
+        if gated[0] > si and gated[1] < 0:
+            si, decoding = gated[0], {**decoding, "si_threshold": float(gated[2]), "si_gate": float(-gated[1])}
+            th[any_col] = gated[2]
+    return decoding, th, {"si_f1": round(si, 4), "technique_span_f1": per_label}
 
 
 def span_training_rows(clf, docs) -> tuple[np.ndarray, np.ndarray, list]:
@@ -201,7 +220,11 @@ def train_span_head(model_dir, data_dir=None, hidden: int = 256, epochs: int = 6
     module = fit_head(x, y, layers, epochs=epochs, seed=seed, log=log)
     del x, y
     x_dev, _, index = token_dataset(backend, dev_docs, outputs, log)
-    decoding, thresholds, si = tune_decoding(dev_docs, index, head_probs(module, x_dev), outputs, log)
+    # each dev sentence's any-technique score, as the model (blend included) gives it at inference
+    dev_texts = [text for doc in dev_docs for _, _, text in article_units(doc)]
+    sentence_any = clf.predict_outputs(dev_texts)[:, clf.outputs.index(ANY_TECHNIQUE)] \
+        if ANY_TECHNIQUE in clf.outputs else None
+    decoding, thresholds, si = tune_decoding(dev_docs, index, head_probs(module, x_dev), outputs, log, sentence_any)
     head = SpanHead(module, outputs, thresholds, decoding)
     backend.span_head = head
     x_tc, y_tc, techniques = span_training_rows(clf, train_docs)

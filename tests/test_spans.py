@@ -173,3 +173,26 @@ def test_ray_engine_gives_the_local_spans(tiny_span_dir, tmp_path):
     for rec in remote:
         assert [s["spans"] for s in rec["sentences"]] == [s["spans"] for s in local[rec["id"]]["sentences"]]
         assert rec["span_counts"] == local[rec["id"]]["span_counts"]
+
+
+def test_si_gate_keeps_the_spans_of_sentences_the_sentence_model_flags(tiny_span_dir):
+    """With `si_gate`, a sentence whose any-technique score is under the gate gives no SI span;
+    the spans it keeps are those of the ungated decoding, unchanged."""
+    from framing.inference import Classifier
+    from framing.segment import segment
+
+    text = ("The corrupt traitors in Washington are destroying everything we love! "
+            "Officials said the bridge would reopen in March. Why should anyone believe these so-called experts now?")
+    clf = Classifier.load(tiny_span_dir, device="cpu", precision="fp32")
+    ungated = clf.document_spans(text, for_si=True)
+    assert ungated, "the tiny head's thresholds let some tokens through"
+    sentences = [s for s in segment(text) if s.skipped is None]
+    scores = clf.predict_outputs([s.text for s in sentences])[:, clf.outputs.index("any-technique")]
+    gate = float(np.median(scores))
+    clf.backend.span_head.decoding["si_gate"] = gate
+    gated = clf.document_spans(text, for_si=True)
+    kept = [s for s in sentences if scores[sentences.index(s)] >= gate]
+    expected = [sp for sp in ungated if any(s.start <= sp["start"] and sp["end"] <= s.end for s in kept)]
+    assert gated == expected
+    clf.backend.span_head.decoding["si_gate"] = 1.0
+    assert clf.document_spans(text, for_si=True) == []
