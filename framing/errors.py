@@ -37,3 +37,7 @@ class AnnotationError(FramingError):
 
 class OutputError(FramingError):
     code = "E006"
+
+
+class TrainingError(FramingError):
+    code = "E007"

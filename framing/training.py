@@ -197,8 +197,10 @@ def train_transformer(out: str | Path, data_dir=None, settings=None, with_memes:
         return selection_score(result)
 
     trainer = Trainer(outputs, settings).build()
-    info = {**trainer.fit(texts, y, m, evaluate=dev_score, log=log, spans=spans), "train_rows": len(texts),
-            "fragment_rows": n_fragments}
+    # Beside the output folder, rewritten at every evaluation: the same command continues a stopped run.
+    checkpoint = checkpoint_path(out)
+    info = {**trainer.fit(texts, y, m, evaluate=dev_score, log=log, spans=spans, checkpoint=checkpoint),
+            "train_rows": len(texts), "fragment_rows": n_fragments}
     from .model_card import write_model_card
     from .models.transformer_backend import TransformerBackend
 
@@ -211,7 +213,14 @@ def train_transformer(out: str | Path, data_dir=None, settings=None, with_memes:
         trainer.save(tmp)
         metrics = finish(tmp, Classifier(backend, stub, tmp), dd, args)
         write_model_card(tmp)
+    checkpoint.unlink(missing_ok=True)  # the model is saved: nothing left to resume
     return metrics
+
+
+def checkpoint_path(out: str | Path) -> Path:
+    """Where a transformer run keeps its training state: `OUT.checkpoint.pt` beside OUT."""
+    out = Path(out)
+    return out.with_name(out.name + ".checkpoint.pt")
 
 
 def blend_selection_score(result: dict) -> float:

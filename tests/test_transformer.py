@@ -344,3 +344,58 @@ def test_soup_leaves_out_the_members_span_head(tiny_span_dir, tmp_path):
     assert not (tmp_path / "soup" / "span_head.safetensors").exists()
     clf = Classifier.load(tmp_path / "soup", device="cpu", precision="fp32")
     assert "span_head" not in clf.manifest and not clf.has_spans
+
+
+class _Stop(Exception):
+    pass
+
+
+def test_a_stopped_run_continues_from_its_checkpoint_to_the_same_result(tiny_base, tmp_path):
+    import torch
+
+    """Stopped after its second evaluation (its checkpoint then holds step 4 of 10, mid-epoch),
+    a new process continues from the checkpoint: same weights, same history as a run that was
+    never stopped. Span loss and dropout included, so every random state must come back."""
+    from framing.errors import TrainingError
+    from framing.models.transformer import Trainer, TransformerSettings
+    from framing.token_spans import whole_text_spans
+    from tests.conftest import TOY
+
+    labels = ["loaded-language", "doubt", "any-technique"]
+    texts = [t for t, _ in TOY]
+    y = np.array([[label in labs for label in labels] for _, labs in TOY])
+    spans = whole_text_spans(texts, y[:, :2])
+    settings = TransformerSettings(base=str(tiny_base), max_steps=10, epochs=3, batch_size=8, max_length=32,
+                                   device="cpu", span_weight=0.5, eval_every=2, patience=10, lr=1e-3)
+
+    def score(backend) -> float:
+        return float(np.asarray(backend.predict_outputs(texts[:8]).scores).mean())
+
+    def run(checkpoint, stop_at=None):
+        calls = []
+
+        def evaluate(backend):
+            calls.append(1)
+            if stop_at and len(calls) == stop_at:
+                raise _Stop  # the process dies during an evaluation
+            return score(backend)
+
+        torch.manual_seed(0)  # the new classifier layer starts alike in both runs, as in two fresh processes
+        trainer = Trainer(labels, settings).build()
+        info = trainer.fit(texts, y, np.ones_like(y), evaluate=evaluate, spans=spans, checkpoint=checkpoint)
+        return trainer, info
+
+    straight, info = run(tmp_path / "a.pt")
+    with pytest.raises(_Stop):
+        run(tmp_path / "b.pt", stop_at=3)
+    assert (tmp_path / "b.pt").is_file()
+    resumed, info_b = run(tmp_path / "b.pt")
+    assert info_b["steps"] == info["steps"] == 10
+    assert [h["dev_score"] for h in info_b["history"]] == [h["dev_score"] for h in info["history"]]
+    a, b = straight.model.state_dict(), resumed.model.state_dict()
+    assert all(bool((a[k] == b[k]).all()) for k in a)
+
+    other = TransformerSettings(**{**settings.__dict__, "lr": 2e-3})
+    with pytest.raises(TrainingError, match="another run"):
+        Trainer(labels, other).build().fit(texts, y, np.ones_like(y), evaluate=score, spans=spans,
+                                           checkpoint=tmp_path / "b.pt")

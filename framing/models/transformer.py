@@ -7,6 +7,7 @@ on dev macro-F1, fixed seeds, and mixed precision on CUDA.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import os
@@ -18,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..errors import TrainingError
 from .transformer_settings import TransformerSettings
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -50,6 +52,26 @@ def seed_everything(seed: int) -> None:
     np.random.seed(seed)
     torch.manual_seed(seed)
     torch.cuda.manual_seed_all(seed)
+
+
+def _rng_list(state) -> list:
+    """random.Random state as nested lists of ints (what a weights-only checkpoint may hold)."""
+    version, internal, gauss = state
+    return [version, list(internal), gauss]
+
+
+def _rng_state(saved) -> tuple:
+    version, internal, gauss = saved
+    return (int(version), tuple(int(x) for x in internal), gauss)
+
+
+def _run_fingerprint(settings, texts: list[str], y: np.ndarray, m: np.ndarray) -> str:
+    """What a checkpoint must match to be resumed: the settings and the training data."""
+    digest = hashlib.sha256(json.dumps(asdict(settings), sort_keys=True, default=str).encode())
+    for text in texts:
+        digest.update(text.encode("utf-8", "surrogatepass") + b"\0")
+    digest.update(np.ascontiguousarray(y).tobytes() + np.ascontiguousarray(m).tobytes())
+    return digest.hexdigest()[:16]
 
 
 def length_grouped_batches(lengths: list[int], batch_size: int, rng: random.Random) -> list[list[int]]:
@@ -92,10 +114,13 @@ class Trainer:
         ).to(self.device)
         return self
 
-    def fit(self, texts: list[str], y: np.ndarray, m: np.ndarray, evaluate=None, log=None, spans=None) -> dict:
+    def fit(self, texts: list[str], y: np.ndarray, m: np.ndarray, evaluate=None, log=None, spans=None,
+            checkpoint: Path | None = None) -> dict:
         """Train; `evaluate(model_backend) -> score` picks the best checkpoint (early stopping).
         `spans` (one `token_spans.Spans` or None per text) feeds the auxiliary span loss when
-        `span_weight` > 0."""
+        `span_weight` > 0. With `checkpoint` (a file), the whole training state is written there
+        after every evaluation, and a run that finds one continues from it: the same batches, the
+        same random state, so the same result as a run that was never stopped."""
         import torch
         from tqdm import tqdm
 
@@ -132,13 +157,42 @@ class Trainer:
         pad = self.tokenizer.pad_token_id or 0
         eval_every = s.eval_every or steps_per_epoch
         history, best, best_state, bad_evals, step = [], -1.0, None, 0, 0
-        bar = tqdm(total=total, desc="train", unit="step", disable=not sys.stderr.isatty() and log is None,
-                   file=sys.stderr, dynamic_ncols=True)
-        started = time.time()
-        done = False
-        for epoch in range(s.epochs):
+        first_epoch, skip, epoch_rng = 0, 0, rng.getstate()
+        fingerprint = _run_fingerprint(s, texts, y, m)
+        if checkpoint is not None and Path(checkpoint).is_file():
+            state = torch.load(checkpoint, map_location="cpu", weights_only=True)
+            if state["fingerprint"] != fingerprint:
+                raise TrainingError(f"{checkpoint} belongs to another run (other settings or data); remove it to start "
+                                    "afresh")
+            self.model.load_state_dict(state["model"])
+            if use_spans:
+                self.token_head.load_state_dict(state["token_head"])
+            opt.load_state_dict(state["optimizer"])
+            sched.load_state_dict(state["scheduler"])
+            scaler.load_state_dict(state["scaler"])
+            history, best, bad_evals, step = list(state["history"]), float(state["best"]), int(state["bad_evals"]), \
+                int(state["step"])
+            best_state = state["best_state"] or None
+            first_epoch, skip = int(state["epoch"]), int(state["batches_done"])
+            epoch_rng = _rng_state(state["epoch_rng"])
+            torch.set_rng_state(state["torch_rng"])
+            if log:
+                log(json.dumps({"resumed_from": str(checkpoint), "step": step, "epoch": first_epoch + 1}))
+        bar = tqdm(total=total, initial=step, desc="train", unit="step",
+                   disable=not sys.stderr.isatty() and log is None, file=sys.stderr, dynamic_ncols=True)
+        started = time.time() - (history[-1]["elapsed_s"] if history else 0.0)
+        done = bool(history) and bad_evals >= s.patience or step >= total
+        for epoch in range(first_epoch, s.epochs):
+            if done:
+                break
             self.model.train()
-            for batch in length_grouped_batches(lengths, s.batch_size, rng):
+            rng.setstate(epoch_rng)  # the state this epoch's batches are drawn from, kept for a resume
+            batches_rng = rng.getstate()
+            batches = length_grouped_batches(lengths, s.batch_size, rng)
+            epoch_rng = rng.getstate()
+            for b, batch in enumerate(batches):
+                if b < skip:
+                    continue
                 width = max(lengths[i] for i in batch)
                 ids = torch.full((len(batch), width), pad, dtype=torch.long)
                 att = torch.zeros((len(batch), width), dtype=torch.long)
@@ -183,17 +237,35 @@ class Trainer:
                     self.model.train()
                     if bad_evals >= s.patience:
                         done = True
+                    if checkpoint is not None:
+                        self._checkpoint(Path(checkpoint), fingerprint, opt, sched, scaler, history, best, best_state,
+                                         bad_evals, step, epoch, b + 1, batches_rng, use_spans)
                 if step >= total or done:
                     done = True
                     break
-            if done:
-                break
+            skip = 0
         bar.close()
         if best_state is not None:
             self.model.load_state_dict(best_state)
         self.model.eval()
         return {"history": history, "best_dev_score": best, "steps": step,
                 "train_seconds": round(time.time() - started, 1)}
+
+    def _checkpoint(self, path: Path, fingerprint: str, opt, sched, scaler, history, best, best_state, bad_evals,
+                    step, epoch, batches_done, batches_rng, use_spans) -> None:
+        """The whole training state, replaced in one step (a crash leaves the previous one)."""
+        import torch
+
+        state = {"fingerprint": fingerprint, "model": self.model.state_dict(), "optimizer": opt.state_dict(),
+                 "scheduler": sched.state_dict(), "scaler": scaler.state_dict(), "history": history,
+                 "best": best, "best_state": best_state or {}, "bad_evals": bad_evals, "step": step, "epoch": epoch,
+                 "batches_done": batches_done, "epoch_rng": _rng_list(batches_rng), "torch_rng": torch.get_rng_state()}
+        if use_spans:
+            state["token_head"] = self.token_head.state_dict()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + ".tmp")
+        torch.save(state, tmp)
+        os.replace(tmp, path)
 
     def _token_targets(self, offsets, spans, cap: float):
         """Per-row token targets/masks for the span loss and the token-level positive weights."""
