@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .metrics import report
+from .metrics import SMALL_SUPPORT, f1_interval, report
 from .segment import segment_region
 from .taxonomy import load_taxonomy
 
@@ -97,6 +97,12 @@ def evaluate_rows(clf, rows, split: str, probs: np.ndarray | None = None) -> dic
         # frame sets score the frame labels only
         mask = m[sel] & frame_only if name.startswith("frames") else m[sel]
         sets[name] = report(y[sel], pred[sel], mask, clf.labels, tech_cols, any_pred[sel])
+        if name.startswith("frames"):  # few positives: say how uncertain the F1 is
+            for j, label in enumerate(clf.labels):
+                entry = sets[name]["per_label"].get(label)
+                if entry and 0 < entry["support"] < SMALL_SUPPORT:
+                    rows_j = mask[:, j]
+                    entry["f1_ci95"] = f1_interval(y[sel][rows_j, j], pred[sel][rows_j, j])
     primary = PRIMARY[split]
     head = sets.get(primary, {"micro_f1": 0.0, "macro_f1": 0.0, "any_technique_f1": 0.0, "per_label": {}, "rows": 0})
     return {

@@ -66,6 +66,20 @@ def report(y_true: np.ndarray, y_pred: np.ndarray, mask: np.ndarray, labels: lis
     return out
 
 
+SMALL_SUPPORT = 20  # fewer gold positives than this: an F1 is reported with its bootstrap interval
+
+
+def f1_interval(y_true: np.ndarray, y_pred: np.ndarray, rounds: int = 2000, seed: int = 0) -> list[float]:
+    """95% percentile-bootstrap interval of one label's F1, resampling its rows (fixed seed)."""
+    y_true, y_pred = np.asarray(y_true, bool), np.asarray(y_pred, bool)
+    rng = np.random.default_rng(seed)
+    idx = rng.integers(0, len(y_true), size=(rounds, len(y_true)))
+    t, p = y_true[idx], y_pred[idx]
+    tp = (t & p).sum(axis=1)
+    f1 = prf(tp, (p & ~t).sum(axis=1), (t & ~p).sum(axis=1))[2]
+    return [round(float(np.percentile(f1, 2.5)), 3), round(float(np.percentile(f1, 97.5)), 3)]
+
+
 def best_threshold(y_true: np.ndarray, scores: np.ndarray, default: float = 0.5) -> float:
     """Threshold that maximises F1 of one label (ties -> the higher threshold, fewer positives)."""
     y_true = np.asarray(y_true, dtype=bool)

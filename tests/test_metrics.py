@@ -84,3 +84,17 @@ def test_prf_from_counts_scalars_and_arrays():
     assert recall == pytest.approx([0.6, 0.0, 0.0])
     assert f1 == pytest.approx([prf(3, 1, 2)[2], 0.0, 0.0])
     assert harmonic(0.8, 1.0) == pytest.approx(2 * 0.8 / 1.8) and harmonic(0.0, 0.0) == 0.0
+
+
+def test_f1_interval_brackets_the_f1_and_narrows_with_more_rows():
+    from framing.metrics import f1_interval
+
+    y = np.array([1, 1, 1, 0, 0, 0, 0, 0, 1, 0] * 2, bool)
+    p = np.array([1, 1, 0, 0, 1, 0, 0, 0, 1, 0] * 2, bool)
+    f1 = prf((y & p).sum(), (p & ~y).sum(), (y & ~p).sum())[2]
+    low, high = f1_interval(y, p)
+    assert low <= f1 <= high and high - low > 0.1
+    low10, high10 = f1_interval(np.tile(y, 10), np.tile(p, 10))
+    assert high10 - low10 < high - low
+    assert f1_interval(y, y) == [1.0, 1.0]
+    assert f1_interval(y, p) == [low, high]  # fixed seed: the same figures on every run

@@ -76,7 +76,8 @@ def evaluate_cmd(
         typer.echo(f"\n== {split.value} / {name}{head}: {block['rows']} rows")
         typer.echo(f"{'label':36} {'P':>6} {'R':>6} {'F1':>6} {'support':>8}")
         for label, m in block["per_label"].items():
-            typer.echo(f"{label:36} {m['precision']:6.3f} {m['recall']:6.3f} {m['f1']:6.3f} {m['support']:8d}")
+            ci = f"  (95% CI {m['f1_ci95'][0]:.3f}-{m['f1_ci95'][1]:.3f})" if "f1_ci95" in m else ""
+            typer.echo(f"{label:36} {m['precision']:6.3f} {m['recall']:6.3f} {m['f1']:6.3f} {m['support']:8d}{ci}")
         extra = f"  any_technique_f1 {block['any_technique_f1']:.3f}" if "any_technique_f1" in block else ""
         typer.echo(f"micro_f1 {block['micro_f1']:.3f}  macro_f1 {block['macro_f1']:.3f}{extra}")
 
