@@ -94,4 +94,25 @@ def run_bench(model_dir, data_dir=None, limit: int = 0, engines=ENGINES, device:
         plain = results.get(f"{engine}-no-spans")
         if plain:  # what the span head costs this engine, in one run
             r["span_cost"] = round(1 - r["sent_per_s"] / plain["sent_per_s"], 3)
-    return {"model": str(model_dir), "device": device, "repeats": repeats, "engines": results}
+    out = {"model": str(model_dir), "device": device, "repeats": repeats, "engines": results}
+    first = next((e for e in clfs if e != "pipeline"), None)
+    if first and clfs[first].context is not None:
+        out["context_stage"] = _context_cost(clfs[first], rows, texts, probs_of[first], best[first], repeats)
+    return out
+
+
+def _context_cost(clf, rows, texts, probs, engine_seconds: float, repeats: int) -> dict:
+    """What the article-context stage adds to scoring the same sentences, article by article
+    (its fastest of `repeats` rounds against the engine's fastest round)."""
+    docs: dict[str, list[int]] = {}
+    for i, doc_id in enumerate(rows["doc_id"]):
+        docs.setdefault(doc_id, []).append(i)
+    best = None
+    for _ in range(max(1, repeats)):
+        t0 = time.perf_counter()
+        for idx in docs.values():
+            clf.document_outputs([texts[i] for i in idx], probs[idx])
+        seconds = time.perf_counter() - t0
+        best = seconds if best is None else min(best, seconds)
+    return {"labels": clf.context.labels, "articles": len(docs), "seconds": round(best, 3),
+            "cost_vs_engine": round(best / engine_seconds, 3)}

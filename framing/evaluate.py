@@ -37,10 +37,32 @@ def pool(probs: np.ndarray, owners: np.ndarray, n_rows: int) -> np.ndarray:
     return out
 
 
+def documents_of(rows, owners: np.ndarray) -> list[np.ndarray]:
+    """The unit sentences of each document (source, doc_id), as indices in document order."""
+    starts = np.asarray(rows["start"])[owners]
+    keys = [f"{s}\x00{d}" for s, d in zip(np.asarray(rows["source"])[owners], np.asarray(rows["doc_id"])[owners])]
+    order = sorted(range(len(owners)), key=lambda i: (keys[i], starts[i], i))
+    groups: dict[str, list[int]] = {}
+    for i in order:
+        groups.setdefault(keys[i], []).append(i)
+    return [np.asarray(g, dtype=int) for g in groups.values()]
+
+
+def in_context(clf, rows, texts: list[str], owners: np.ndarray, outputs: np.ndarray) -> np.ndarray:
+    """Sentence outputs after the model's article-context stage, each document's sentences taken
+    together as `framing score` takes an article (unchanged for a model without a stage)."""
+    if clf.context is None or not len(texts):
+        return outputs
+    out = np.array(outputs, dtype=np.float32, copy=True)
+    for idx in documents_of(rows, owners):
+        out[idx] = clf.document_outputs([texts[i] for i in idx], outputs[idx])
+    return out
+
+
 def unit_probabilities(clf, rows) -> np.ndarray:
     """One row of model outputs per dataset row, in row order, columns in clf.outputs order."""
     texts, owners = unit_sentences(rows)
-    return pool(clf.predict_outputs(texts), owners, len(rows["unit"]))
+    return pool(in_context(clf, rows, texts, owners, clf.predict_outputs(texts)), owners, len(rows["unit"]))
 
 
 def aligned_targets(rows, labels: list[str]) -> tuple[np.ndarray, np.ndarray]:

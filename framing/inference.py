@@ -17,6 +17,7 @@ import numpy as np
 from .errors import ModelLoadError
 from .manifest import read_manifest
 from .models.backend import Backend
+from .models.context_stage import FOLDER, ContextStage
 from .paths import default_model_dir
 from .records import DocumentRecord, SentenceRecord, SpanRecord, document_record, item_head, sentence_record
 from .segment import Sentence, segment
@@ -44,6 +45,8 @@ class Classifier:
         self.any_threshold = float(gate.get("threshold", 0.5))
         self.any_mode = gate.get("mode", "union")
         self.technique_cols = load_taxonomy().columns(self.labels, "technique")
+        self.context: ContextStage | None = None  # the article-context stage, where the model has one
+        self.context_columns: list[int] = []
         self.truncated_count = 0  # inputs cut to the model's max length, over this classifier's life
 
     @classmethod
@@ -67,6 +70,8 @@ class Classifier:
 
             backend = BlendBackend.load(path, manifest, backend)
         clf = cls(backend, manifest, path)
+        if manifest.get("context"):
+            clf.set_context(ContextStage.load(path / str(manifest["context"].get("path", FOLDER))))
         # A transformer folder from before span heads: say once that its records carry no spans
         # (a baseline has no tokens to mark, so there is nothing to say).
         if spans and clf.model_type == "transformer" and not clf.has_spans and str(path) not in _TOLD_NO_SPANS:
@@ -74,6 +79,21 @@ class Classifier:
             print(f"framing: {path} has no span head, so records carry no spans; `framing spans train {path}` adds one",
                   file=sys.stderr)
         return clf
+
+    def set_context(self, stage: ContextStage | None) -> None:
+        if stage is not None:
+            unknown = [label for label in stage.labels if label not in self.labels]
+            if unknown:
+                raise ModelLoadError(f"{self.path}: the context stage re-scores {unknown}, which the model does not label")
+            self.context_columns = [self.outputs.index(label) for label in stage.labels]
+        self.context = stage
+
+    def document_outputs(self, sentences: list[str], outputs: np.ndarray) -> np.ndarray:
+        """Outputs of one document's scored sentences (in document order) after the article-context
+        stage; unchanged for a model without one."""
+        if self.context is None:
+            return outputs
+        return self.context.apply(sentences, outputs, self.context_columns)
 
     @property
     def has_spans(self) -> bool:

@@ -111,19 +111,25 @@ def _joint_objective(counts: np.ndarray, has_support: np.ndarray, macro_weight: 
 
 
 def joint_thresholds(y: np.ndarray, scores: np.ndarray, mask: np.ndarray, start: np.ndarray, rounds: int = 3,
-                     macro_weight: float = 1.0) -> np.ndarray:
+                     macro_weight: float = 1.0, keep_on: bool = False) -> np.ndarray:
     """Per-label thresholds by coordinate ascent on micro-F1 + macro_weight * macro-F1 (masked cells only).
 
     Per-label F1-optimal thresholds let a label the model barely knows fire on hundreds of
     sentences for a handful of hits (F1 0.02): good for nobody, fatal for micro-F1. This search
     starts from those thresholds and may raise any label's threshold (up to "never") when that
-    helps the two aggregates together. Labels without a positive keep their start threshold."""
+    helps the two aggregates together. Labels without a positive keep their start threshold.
+    `keep_on` forbids switching a label off: its threshold may rise only while the label still
+    fires on at least half as many rows as it has positives (a technique no one can find is a
+    product failure, whatever it does to the aggregates)."""
     y, mask = np.asarray(y, bool), np.asarray(mask, bool)
     n_labels = y.shape[1]
     th = np.array(start, dtype=float)
     cols = [(y[mask[:, j], j], scores[mask[:, j], j]) for j in range(n_labels)]
     cands = [np.unique(np.r_[np.quantile(s, np.linspace(0.5, 0.999, 60)) if len(s) else [], th[j], 1.0 + 1e-6])
              for j, (_, s) in enumerate(cols)]
+    if keep_on:
+        cands = [c[[(s >= v).sum() >= max(1, t.sum() / 2) or v <= th[j] for v in c]]
+                 for j, ((t, s), c) in enumerate(zip(cols, cands))]
     counts = np.array([_counts(t, s, th[j]) for j, (t, s) in enumerate(cols)])
     has_support = np.array([t.any() for t, _ in cols])
     for _ in range(rounds):

@@ -168,7 +168,7 @@ def _recipe_lines(m: dict) -> list[str]:
         objective = f", threshold objective {sel['threshold_objective']}" if sel.get("threshold_objective") else ""
         lines.append(f"Outputs: (1 - {w}) x this transformer + {w} x the TF-IDF baseline in `{m['blend']['path']}/`, "
                      f"per output{objective}.")
-    lines += _span_head_lines(m)
+    lines += _span_head_lines(m) + _context_lines(m)
     return lines or ["The recipe of this model is not recorded in its `framing.json`."]
 
 
@@ -185,6 +185,19 @@ def _span_head_lines(m: dict) -> list[str]:
     return [f"Span head (`{head.get('file')}`, layers {' x '.join(str(n) for n in head.get('layers', []))}): marks which "
             f"words carry each technique, trained on {t.get('data', 'data not recorded')}"
             + (f" ({how})" if how else "") + (f"; on dev, {', '.join(scores)}" if scores else "") + "."]
+
+
+def _context_lines(m: dict) -> list[str]:
+    ctx = m.get("context")
+    if not ctx:
+        return []
+    cv = ctx.get("cv_f1_dev") or {}
+    est = "; ".join(f"{label}: dev F1 {v['sentence_model']:.3f} -> {v['with_context']:.3f} (5-fold cross-validation over "
+                    f"the dev articles)" for label, v in cv.items() if "with_context" in v)
+    return [f"Article context (`{ctx.get('path')}/`): {', '.join(ctx.get('labels', []))} re-scored per article from the "
+            f"sentence's words that recur elsewhere in it, trained on {ctx.get('trained_on', 'data not recorded')}, "
+            f"combined with the sentence score on {ctx.get('combiner_and_thresholds_on', 'dev')}"
+            + (f"; {est}" if est else "") + "."]
 
 
 def _describe(split: str, name: str) -> str:

@@ -133,7 +133,10 @@ def score_sentences(clf, chunk: list[Prepared], cache: SentenceCache) -> dict[st
 
 def chunk_outputs(clf, p: Prepared, known: dict[str, tuple]) -> tuple[np.ndarray, list]:
     """One output row and one span list per non-skipped sentence of `p`, in document order."""
-    entries = [known[s.text] for s in p.sentences if s.skipped is None]
+    scored = [s.text for s in p.sentences if s.skipped is None]
+    entries = [known[text] for text in scored]
     if not entries:
         return np.zeros((0, len(clf.outputs)), dtype=np.float32), []
-    return np.array([row for row, _ in entries], dtype=np.float32), [spans for _, spans in entries]
+    # the cache holds sentence scores; the article-context stage depends on the article, so it runs here
+    outputs = clf.document_outputs(scored, np.array([row for row, _ in entries], dtype=np.float32))
+    return outputs, [spans for _, spans in entries]

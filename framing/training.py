@@ -29,8 +29,9 @@ def tune_thresholds(clf, rows, probs: np.ndarray, objective: str = "label-f1") -
     if objective.startswith("joint"):
         start = np.array([thresholds[label] for label in clf.labels])
         # "joint" weighs micro and macro F1 equally; "joint-macro2" counts macro twice
+        # "joint-on" is "joint" that may not switch a label off
         tuned = joint_thresholds(y, probs[:, : len(clf.labels)], m, start,
-                                 macro_weight=2.0 if objective == "joint-macro2" else 1.0)
+                                 macro_weight=2.0 if objective == "joint-macro2" else 1.0, keep_on=objective == "joint-on")
         thresholds = {label: float(t) for label, t in zip(clf.labels, tuned)}
     gate = {"mode": "union"}
     if ANY_TECHNIQUE in clf.outputs:
@@ -47,7 +48,7 @@ def technique_columns(labels: list[str]) -> list[int]:
     return load_taxonomy().columns(labels, "technique")
 
 
-def _summary(result: dict) -> dict:
+def metrics_summary(result: dict) -> dict:
     keep = ("micro_f1", "macro_f1", "any_technique_f1")
     return {"source": result["source"], **{k: round(result[k], 4) for k in keep},
             "sets": {name: {k: round(v[k], 4) for k in keep if k in v} for name, v in result["sets"].items()}}
@@ -63,8 +64,8 @@ def finish(model_dir: Path, clf, dd, manifest_args: dict) -> dict:
     manifest_args = {**manifest_args, "any_technique": gate}
     write_manifest(model_dir, make_manifest(thresholds=thresholds, **manifest_args))
     clf = Classifier.load(model_dir)
-    metrics = {"dev": _summary(evaluate_rows(clf, dev_rows, "dev", dev_probs)),
-               "test": _summary(evaluate_rows(clf, dd["test"][:], "test"))}
+    metrics = {"dev": metrics_summary(evaluate_rows(clf, dev_rows, "dev", dev_probs)),
+               "test": metrics_summary(evaluate_rows(clf, dd["test"][:], "test"))}
     write_manifest(model_dir, make_manifest(thresholds=thresholds, metrics=metrics, **manifest_args))
     return metrics
 
@@ -303,7 +304,7 @@ def blend_models(transformer_dir, baseline_dir, out, data_dir=None, weights=(0.0
                                    "criterion": "beats the baseline on every PTC dev aggregate, then the most dev "
                                                 "targets met, then the best mean of PTC dev micro, macro, "
                                                 "any-technique F1 and frames dev macro-F1"})
-        manifest["metrics"] = {"dev": _summary(dev_result), "test": _summary(test_result)}
+        manifest["metrics"] = {"dev": metrics_summary(dev_result), "test": metrics_summary(test_result)}
         (tmp / MANIFEST_NAME).write_text(json.dumps(manifest, indent=2) + "\n")
         write_model_card(tmp)
         Classifier.load(tmp)  # the folder must validate before it replaces the old one

@@ -23,6 +23,7 @@ class Task(str, Enum):
     tc = "tc"
     narratives = "narratives"
     loso = "loso"
+    thresholds = "thresholds"
 
 
 @app.command("evaluate")
@@ -35,7 +36,8 @@ def evaluate_cmd(
                               "scored as the official scorers do (needs a model with a span head); narratives: "
                               "article frame scores against the SemEval-2025 document narratives (dev = the 40 "
                               "cross-source test documents); loso: the baseline recipe of MODEL (a baseline "
-                              "folder) retrained leaving out each frame source, tested on it."),
+                              "folder) retrained leaving out each frame source, tested on it; thresholds: the threshold rules "
+                              "compared by 5-fold cross-validation over the dev articles, with test for each."),
     write_submission: Path | None = out_file_option("With --task si or tc: also write the predictions as an official "
                                                     "submission file (tab-separated).", None, "--write-submission"),
     data_dir: Path | None = data_dir_option(),
@@ -51,6 +53,9 @@ def evaluate_cmd(
 
     if task is Task.loso:
         _loso(model_dir, data_dir, as_json)
+        return
+    if task is Task.thresholds:
+        _thresholds(Classifier.load(model_dir, device=device, precision=precision.value), data_dir, as_json)
         return
     if task is Task.narratives:
         _narratives(Classifier.load(model_dir, device=device, precision=precision.value), split.value, data_dir,
@@ -139,3 +144,19 @@ def _loso(model_dir: Path, data_dir, as_json: bool) -> None:
         a, b = row["all_sources"], row["without_it"]
         cells = [f"{a.get(f, 0):.3f} / {b.get(f, 0):.3f} ({a['support'].get(f, 0)})".rjust(24) for f in frames]
         typer.echo(f"{source:14} {a['sentences']:9d} " + " ".join(cells) + f" {a['macro_f1']:.3f} / {b['macro_f1']:.3f}")
+
+
+def _thresholds(clf, data_dir, as_json: bool) -> None:
+    from ..threshold_cv import threshold_report
+
+    result = threshold_report(clf, data_dir)
+    if as_json:
+        typer.echo(json.dumps(result, indent=2))
+        return
+    typer.echo(f"== threshold rules: PTC dev micro / macro F1 over {result['folds']} held-out folds of articles; "
+               "test (SemEval-2023 paragraphs) with the rule fitted on all of dev")
+    typer.echo(f"{'rule':14} {'cv micro':>9} {'cv macro':>9} {'test micro':>11} {'test macro':>11}")
+    for name, r in result["rules"].items():
+        mark = "  <- chosen (best cv micro + macro)" if name == result["chosen"] else ""
+        typer.echo(f"{name:14} {r['cv_dev']['micro_f1']:9.3f} {r['cv_dev']['macro_f1']:9.3f} "
+                   f"{r['test']['micro_f1']:11.3f} {r['test']['macro_f1']:11.3f}{mark}")

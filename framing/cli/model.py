@@ -44,3 +44,23 @@ def set_version_cmd(
 
         write_model_card(model_dir)
     typer.echo(f"{model_dir}: version {version}")
+
+
+@model_app.command("thresholds")
+@friendly_errors
+def thresholds_cmd(
+    model_dir: Path = typer.Argument(..., exists=True, file_okay=False, help="A saved model folder."),
+    rule: str = typer.Option(..., "--rule", help="label-f1, joint, joint-macro2, joint-on, shrunk or calibrated (compare them "
+                             "with `framing evaluate MODEL --task thresholds`)."),
+    out: Path = typer.Option(..., "--out", help="Folder for the model with the new thresholds."),
+    data_dir: Path | None = typer.Option(None, "--data-dir", help="Folder holding the corpora."),
+) -> None:
+    """Set MODEL's technique thresholds by RULE fitted on all of dev, into OUT (dev and test re-scored)."""
+    import json
+
+    from ..errors import InputError
+    from ..threshold_cv import RULES, apply_rule
+
+    if rule not in RULES:
+        raise InputError(f"unknown threshold rule {rule!r}; expected one of {', '.join(RULES)}")
+    typer.echo(json.dumps(apply_rule(model_dir, out, rule, data_dir), indent=2))
