@@ -176,3 +176,23 @@ def test_train_flags_default_to_the_training_settings():
     fields = ["epochs", "batch_size", "lr", "head_lr", "max_steps", "limit", "eval_every", "max_pos_weight",
               "span_weight", "seed", "device", "base"]
     assert {f: defaults[f] for f in fields} == {f: getattr(settings, f) for f in fields}
+
+
+@pytest.mark.parametrize("args, expected", [
+    (["score", "--precision", "int9", "x.txt"], "framing score: Invalid value for '--precision'"),
+    (["score"], "framing score: Missing argument"),
+    (["nosuch"], "framing: No such command 'nosuch'"),
+    (["batch", "x.txt", "--nosuch"], "framing batch: No such option: --nosuch"),
+])
+def test_usage_errors_are_one_line(args, expected):
+    """A bad command line is one line on stderr (which command, what is wrong, where the help is)
+    and exit code 2: greppable in a log, like every other framing error."""
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2, result.output
+    assert result.stderr.count("\n") == 1 and result.stderr.startswith(expected), result.stderr
+    assert result.stderr.rstrip().endswith("--help)")
+
+
+def test_no_arguments_still_show_the_help():
+    result = runner.invoke(app, [])
+    assert "Usage: framing" in result.output and "score" in result.output

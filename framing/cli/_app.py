@@ -1,10 +1,41 @@
 from __future__ import annotations
 
+import sys
 from enum import Enum
 
 import typer
+from typer._click import exceptions as cx  # Typer vendors click; its own exception classes are these
+from typer.core import TyperGroup
+
+
+class OneLineErrors(TyperGroup):
+    """Usage errors (a bad option value, a missing argument) as one line on stderr with exit code 2,
+    not Typer's multi-line box: a script or a log gets one greppable line, like every other error."""
+
+    def main(self, *args, standalone_mode: bool = True, **kwargs):
+        if not standalone_mode:
+            return super().main(*args, standalone_mode=False, **kwargs)
+        try:
+            code = super().main(*args, standalone_mode=False, **kwargs)
+        except cx.NoArgsIsHelpError as exc:
+            exc.show()  # `framing` alone (or `framing data`): the help, as before
+            sys.exit(exc.exit_code)
+        except cx.UsageError as exc:
+            where = exc.ctx.command_path if exc.ctx else "framing"
+            message = " ".join(exc.format_message().split()).replace("Value error, ", "")  # pydantic's prefix
+            typer.echo(f"{where}: {message} (see {where} --help)", err=True)
+            sys.exit(2)
+        except cx.ClickException as exc:
+            typer.echo(f"framing: {' '.join(exc.format_message().split())}", err=True)
+            sys.exit(exc.exit_code)
+        except typer.Abort:
+            typer.echo("framing: aborted", err=True)
+            sys.exit(1)
+        sys.exit(code if isinstance(code, int) else 0)
+
 
 app = typer.Typer(
+    cls=OneLineErrors,
     name="framing",
     help="Label news sentences with persuasion techniques and geopolitical frames.",
     no_args_is_help=True,
