@@ -1,6 +1,7 @@
 """Throughput benchmark on real PTC dev sentences, all engines in one run:
-(a) plain transformers pipeline with default settings, (b) our engine in fp32, (c) our fast path,
-(b) and (c) also without the span head. Reports sentences/s, speed-up over (a), label agreement
+(a) plain transformers pipeline with default settings, (b) our engine in fp32, (c) our fast path
+(bf16 on a CPU with native bf16, fp16 on CUDA), (d) the int8 export (where the model has one),
+(b)-(d) also without the span head. Reports sentences/s, speed-up over (a), label agreement
 with (a) and (b), and dev macro-F1."""
 
 from __future__ import annotations
@@ -27,18 +28,45 @@ def _pipeline_outputs(model_dir, texts: list[str], clf) -> np.ndarray:
     return out
 
 
-ENGINES = ("pipeline", "fp32", "fp32-no-spans", "fast", "fast-no-spans")
+ENGINES = ("pipeline", "fp32", "fp32-no-spans", "fast", "fast-no-spans", "int8", "int8-no-spans")
 
 
 def _engine(model_dir, engine: str, device: str):
-    """The classifier an engine runs: "fp32" or "fast" (auto precision), each with its span
-    head or, for "-no-spans", without it (to measure what the spans cost)."""
+    """The classifier an engine runs: "fp32", "fast" (auto precision without int8: bf16 or
+    fp16) or "int8", each with its span head or, for "-no-spans", without it (to measure what
+    the spans cost)."""
     from .inference import Classifier
+    from .models.transformer_backend import resolve_device, resolve_precision
 
     if engine == "pipeline":
         return Classifier.load(model_dir, device="cpu", precision="fp32")
-    precision = "fp32" if engine.startswith("fp32") else "auto"
+    if engine.startswith("fp32"):
+        precision = "fp32"
+    elif engine.startswith("int8"):
+        precision = "int8"
+    else:
+        precision = resolve_precision("auto", resolve_device(device))
     return Classifier.load(model_dir, device=device, precision=precision, spans=not engine.endswith("-no-spans"))
+
+
+def available_engines(model_dir, engines=ENGINES, device: str = "cpu") -> tuple[tuple[str, ...], list[str]]:
+    """The engines this model and device can run, and a reason for each one left out (int8
+    needs an exported int8 file, ONNX Runtime and the CPU)."""
+    from .manifest import read_manifest
+    from .models.int8_backend import int8_exported, int8_runtime_available
+
+    manifest = read_manifest(model_dir)
+    why = None
+    if not int8_exported(manifest):
+        why = f"int8: {model_dir} has no int8 export (`framing export --precision int8 {model_dir}`)"
+    elif not int8_runtime_available():
+        why = "int8: ONNX Runtime is not installed (pip install 'framing[int8]')"
+    elif device != "cpu":
+        why = f"int8: CPU only, not --device {device}"
+    if why is None:
+        return tuple(engines), []
+    left = [e for e in engines if e.startswith("int8")]
+    return tuple(e for e in engines if not e.startswith("int8")), [why] if left else []
 
 
 def run_bench(model_dir, data_dir=None, limit: int = 0, engines=ENGINES, device: str = "cpu", repeats: int = 3,
@@ -54,6 +82,9 @@ def run_bench(model_dir, data_dir=None, limit: int = 0, engines=ENGINES, device:
         dev = dev.select(range(min(limit, len(dev))))
     rows = dev[:]
     texts = rows["text"]
+    engines, left_out = available_engines(model_dir, engines, device)
+    for line in left_out:
+        log(f"left out {line}")
     clfs = {engine: _engine(model_dir, engine, device) for engine in engines}
     for engine, clf in clfs.items():
         if engine != "pipeline":
@@ -94,7 +125,7 @@ def run_bench(model_dir, data_dir=None, limit: int = 0, engines=ENGINES, device:
         plain = results.get(f"{engine}-no-spans")
         if plain:  # what the span head costs this engine, in one run
             r["span_cost"] = round(1 - r["sent_per_s"] / plain["sent_per_s"], 3)
-    out = {"model": str(model_dir), "device": device, "repeats": repeats, "engines": results}
+    out = {"model": str(model_dir), "device": device, "repeats": repeats, "engines": results, "left_out": left_out}
     first = next((e for e in clfs if e != "pipeline"), None)
     if first and clfs[first].context is not None:
         out["context_stage"] = _context_cost(clfs[first], rows, texts, probs_of[first], best[first], repeats)

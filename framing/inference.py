@@ -107,6 +107,12 @@ class Classifier:
     def precision(self) -> str:
         return self.backend.precision
 
+    def model_info(self) -> dict:
+        """What scored: the folder, its release, its type and the precision it computed in
+        (auto resolves per machine, so outputs say which one was used)."""
+        return {"path": str(self.path), "version": self.manifest.get("version"), "model_type": self.model_type,
+                "precision": self.precision}
+
     def predict_outputs(self, texts: list[str]) -> np.ndarray:
         """Every model output: the label columns, then any extra heads (see `.outputs`)."""
         return self.predict_sentences(texts, spans=False)[0]

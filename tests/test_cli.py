@@ -150,7 +150,7 @@ def test_bad_path_is_a_usage_error_before_anything_runs(tmp_path, monkeypatch, a
 
 
 @pytest.mark.parametrize("args, param", [
-    (["evaluate", "folder", "--precision", "int8"], "--precision"),
+    (["evaluate", "folder", "--precision", "int4"], "--precision"),
     (["evaluate", "folder", "--split", "train"], "--split"),
     (["train", "--model", "bert"], "--model"),
 ])

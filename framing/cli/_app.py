@@ -48,15 +48,18 @@ app.add_typer(data_app, name="data")
 
 
 class Precision(str, Enum):
-    """What `--precision` offers: only precisions a backend implements (int8 is not one yet)."""
+    """What `--precision` offers: only precisions a backend implements."""
 
     auto = "auto"
     fp32 = "fp32"
     bf16 = "bf16"
     fp16 = "fp16"
+    int8 = "int8"
 
 
-PRECISION_HELP = "auto (bf16 where the CPU has native bf16, fp16 on CUDA, else fp32), fp32, bf16, or fp16 (CUDA only)."
+PRECISION_HELP = ("auto (int8 where the model has an int8 export and the CPU has native int8, else bf16 where the CPU "
+                  "has native bf16, fp16 on CUDA, else fp32), fp32, bf16, fp16 (CUDA only), or int8 (CPU; needs "
+                  "`framing export --precision int8`).")
 DEVICE_HELP = "auto, cpu or cuda[:N] (transformer models)."
 MODEL_HELP = "Model folder (default: $FRAMING_MODEL, else the shipped model; `framing model path` shows which)."
 INPUTS_HELP = ("Inputs: JSONL, CSV, RSS/Atom, WARC, text or HTML files (also .gz for JSONL/CSV/WARC), folders "

@@ -69,7 +69,7 @@ def batch_cmd(
         from ..parquet import jsonl_to_parquet
 
         jsonl_to_parquet(target, out)
-    typer.echo(json.dumps({"summary": summary.to_dict(), "out": str(out)}), err=True)
+    typer.echo(json.dumps({"summary": summary.to_dict(), "out": str(out), "model": clf.model_info()}), err=True)
     if summary.scored + summary.duplicate + summary.resumed_skip == 0:
         typer.echo(f"framing: nothing could be scored ({summary.failed} item(s) failed; first: {summary.first_error})",
                    err=True)

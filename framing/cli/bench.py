@@ -19,7 +19,7 @@ def bench_cmd(
     skip_pipeline: bool = typer.Option(False, "--skip-pipeline", help="Leave out the slow plain pipeline."),
     repeats: int = typer.Option(3, "--repeats", min=1, help="Rounds; each engine's figure is its fastest round."),
 ) -> None:
-    """Sentences/s of the plain transformers pipeline vs our fp32 engine vs our fast path."""
+    """Sentences/s of the plain transformers pipeline vs our fp32 engine, fast path and int8 export."""
     from ..bench import ENGINES, run_bench
     from ..paths import default_model_dir
 

@@ -41,7 +41,10 @@ def score_cmd(
             scored += 1
             _emit(record, fmt)
     sys.stdout.flush()
-    typer.echo(f"framing: scored {scored}, failed {failed} (of {scored + failed} input items)", err=True)
+    info = clf.model_info()
+    release = f" {info['version']}" if info["version"] else ""
+    typer.echo(f"framing: scored {scored}, failed {failed} (of {scored + failed} input items) with {info['path']}"
+               f"{release} in {info['precision']}", err=True)
     if not scored:
         typer.echo(f"framing: nothing could be scored ({failed} input(s) failed)", err=True)
         raise typer.Exit(1)

@@ -39,7 +39,7 @@ class Backend(Protocol):
 
     @property
     def precision(self) -> str:
-        """The numeric precision the backend computes in: fp32, bf16 or fp16."""
+        """The numeric precision the backend computes in: fp32, bf16, fp16 or int8."""
         ...
 
     @property

@@ -1,7 +1,9 @@
 """Batched transformer inference: token-budget batches over length-sorted inputs.
 
-Precision: on CPU the default ("auto") is bf16 weights where the CPU has native bf16
-(AVX-512 BF16 or AMX), else fp32; `precision="fp32"` turns the fast path off. On CUDA: fp16.
+Precision: on CPU the default ("auto") is the int8 export where the folder has one, ONNX Runtime
+is installed and the CPU has native int8 dot products (`int8_backend`), else bf16 weights where
+the CPU has native bf16 (AVX-512 BF16 or AMX), else fp32; `precision="fp32"` turns the fast
+paths off. On CUDA: fp16.
 Inputs longer than the model's max length are truncated (and counted per call in the Prediction).
 """
 
@@ -19,7 +21,7 @@ from .backend import Prediction, TokenScores
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
-PRECISIONS = ("auto", "fp32", "bf16", "fp16")
+PRECISIONS = ("auto", "fp32", "bf16", "fp16", "int8")
 
 
 def resolve_device(device: str = "auto") -> str:
@@ -42,14 +44,22 @@ def cpu_has_bf16() -> bool:
     return "avx512_bf16" in flags or "amx_bf16" in flags
 
 
-def resolve_precision(precision: str, device: str) -> str:
+def resolve_precision(precision: str, device: str, int8_ready: bool = False) -> str:
+    """The precision to compute in; `int8_ready`: the folder has an int8 export and ONNX Runtime
+    is installed (auto then takes int8 where the CPU has native int8)."""
+    from .int8_backend import cpu_has_int8
+
     if precision not in PRECISIONS:
         raise ModelLoadError(f"Unknown precision {precision!r}; use one of {', '.join(PRECISIONS)}.")
     if device.startswith("cuda"):
+        if precision == "int8":
+            raise ModelLoadError("int8 inference is for CPU; on CUDA use --precision auto (fp16) or fp32.")
         return "fp32" if precision == "fp32" else "fp16"
     if precision == "fp16":
-        raise ModelLoadError("fp16 inference is for CUDA; on CPU use --precision auto, bf16 or fp32.")
+        raise ModelLoadError("fp16 inference is for CUDA; on CPU use --precision auto, bf16, int8 or fp32.")
     if precision == "auto":
+        if int8_ready and cpu_has_int8():
+            return "int8"
         return "bf16" if cpu_has_bf16() else "fp32"
     return precision
 
@@ -79,9 +89,13 @@ class TransformerBackend:
         from transformers import AutoModelForSequenceClassification, AutoTokenizer
         from transformers.utils import logging as hf_logging
 
+        from .int8_backend import Int8Backend, int8_exported, int8_runtime_available
+
         hf_logging.disable_progress_bar()  # a weight-loading bar on every `framing score` is noise
         device = resolve_device(device)
-        precision = resolve_precision(precision, device)
+        precision = resolve_precision(precision, device, int8_exported(manifest) and int8_runtime_available())
+        if precision == "int8":
+            return Int8Backend.load(path, manifest, max_tokens=max_tokens, spans=spans)
         dtype = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}[precision]
         outputs = manifest.get("outputs", manifest["labels"])
         check_transformer_dir(path, outputs)
