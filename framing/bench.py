@@ -53,7 +53,7 @@ def available_engines(model_dir, engines=ENGINES, device: str = "cpu") -> tuple[
     """The engines this model and device can run, and a reason for each one left out (int8
     needs an exported int8 file, ONNX Runtime and the CPU)."""
     from .manifest import read_manifest
-    from .models.int8_backend import int8_exported, int8_runtime_available
+    from .models.transformer_backend import int8_exported, int8_runtime_available
 
     manifest = read_manifest(model_dir)
     why = None

@@ -62,9 +62,14 @@ class Classifier:
 
             backend = BaselineModel.load(path, outputs)
         else:
-            from .models.transformer_backend import TransformerBackend
+            from .models.transformer_backend import TransformerBackend, load_precision
 
-            backend = TransformerBackend.load(path, manifest, device=device, precision=precision, spans=spans)
+            if load_precision(manifest, device, precision) == "int8":
+                from .models.int8_backend import Int8Backend
+
+                backend = Int8Backend.load(path, manifest, spans=spans)
+            else:
+                backend = TransformerBackend.load(path, manifest, device=device, precision=precision, spans=spans)
         if manifest.get("blend"):
             from .models.blend import BlendBackend
 

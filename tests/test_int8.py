@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 from framing.cli import app
 from framing.errors import ModelLoadError
 from framing.inference import Classifier
-from framing.models import int8_backend
+from framing.models import transformer_backend
 from framing.models.transformer_backend import resolve_precision
 from framing.span_head import file_sha256
 
@@ -104,11 +104,11 @@ def test_a_changed_int8_file_is_refused(int8_dir, tmp_path):
 
 
 def test_auto_picks_int8_where_exported_and_the_cpu_has_int8(int8_dir, tiny_span_dir, monkeypatch):
-    monkeypatch.setattr(int8_backend, "cpu_has_int8", lambda: True)
+    monkeypatch.setattr(transformer_backend, "cpu_has_int8", lambda: True)
     assert Classifier.load(int8_dir, device="cpu").precision == "int8"
     # not exported: the bf16 / fp32 choice as before
     assert Classifier.load(tiny_span_dir, device="cpu").precision in ("bf16", "fp32")
-    monkeypatch.setattr(int8_backend, "cpu_has_int8", lambda: False)
+    monkeypatch.setattr(transformer_backend, "cpu_has_int8", lambda: False)
     assert Classifier.load(int8_dir, device="cpu").precision in ("bf16", "fp32")
     assert resolve_precision("auto", "cpu", int8_ready=False) in ("bf16", "fp32")
 

