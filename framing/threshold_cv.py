@@ -33,8 +33,8 @@ def _subset(rows: dict, idx: np.ndarray) -> dict:
 
 
 def _shared_threshold(y: np.ndarray, scores: np.ndarray, mask: np.ndarray) -> float:
-    cells = mask & np.ones_like(y, dtype=bool)
-    return best_threshold(y[cells], scores[cells])
+    """One threshold for every annotated cell of every label (best micro-F1)."""
+    return best_threshold(y[mask], scores[mask])
 
 
 class Rule:

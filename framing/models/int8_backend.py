@@ -13,11 +13,9 @@ import os
 from pathlib import Path
 from types import SimpleNamespace
 
-import numpy as np
-
 from ..errors import ModelLoadError
 from ..model_files import WEIGHTS
-from .transformer_backend import TransformerBackend, int8_exported
+from .transformer_backend import TransformerBackend, int8_exported, padded
 
 _REEXPORT = "run `framing export --precision int8 {dir}` again"
 
@@ -94,12 +92,7 @@ class Int8Backend(TransformerBackend):
         pad = self.tokenizer.pad_token_id or 0
         names = ["logits", "hidden"] if hidden else ["logits"]
         for batch in self.batches(lengths):
-            width = max(lengths[i] for i in batch)
-            input_ids = np.full((len(batch), width), pad, dtype=np.int64)
-            attention = np.zeros((len(batch), width), dtype=np.int64)
-            for row, i in enumerate(batch):
-                input_ids[row, : lengths[i]] = ids[i]
-                attention[row, : lengths[i]] = 1
+            input_ids, attention = padded(ids, batch, pad)
             found = self.session.run(names, {"input_ids": input_ids, "attention_mask": attention})
             with torch.inference_mode():  # the span head runs in torch on the int8 encoder's states
                 yield batch, SimpleNamespace(logits=torch.from_numpy(found[0]),

@@ -88,6 +88,17 @@ def resolve_precision(precision: str, device: str, int8_ready: bool = False) -> 
     return precision
 
 
+def padded(ids: list, batch, pad: int) -> tuple[np.ndarray, np.ndarray]:
+    """Token ids and attention mask of one batch, right-padded to its longest input."""
+    width = max(len(ids[i]) for i in batch)
+    input_ids = np.full((len(batch), width), pad, dtype=np.int64)
+    attention = np.zeros((len(batch), width), dtype=np.int64)
+    for row, i in enumerate(batch):
+        input_ids[row, : len(ids[i])] = ids[i]
+        attention[row, : len(ids[i])] = 1
+    return input_ids, attention
+
+
 class TransformerBackend:
     def __init__(self, model, tokenizer, max_length: int, device: str, precision: str, max_tokens: int,
                  outputs: list[str] | None = None):
@@ -184,12 +195,7 @@ class TransformerBackend:
         pad = self.tokenizer.pad_token_id or 0
         with torch.inference_mode():
             for batch in self.batches(lengths):
-                width = max(lengths[i] for i in batch)
-                input_ids = np.full((len(batch), width), pad, dtype=np.int64)
-                attention = np.zeros((len(batch), width), dtype=np.int64)
-                for row, i in enumerate(batch):
-                    input_ids[row, : lengths[i]] = ids[i]
-                    attention[row, : lengths[i]] = 1
+                input_ids, attention = padded(ids, batch, pad)
                 yield batch, self.model(input_ids=torch.from_numpy(input_ids).to(self.device),
                                         attention_mask=torch.from_numpy(attention).to(self.device),
                                         output_hidden_states=hidden)
