@@ -127,14 +127,14 @@ def run_bench(model_dir, data_dir=None, limit: int = 0, engines=ENGINES, device:
             r["span_cost"] = round(1 - r["sent_per_s"] / plain["sent_per_s"], 3)
     out = {"model": str(model_dir), "device": device, "repeats": repeats, "engines": results, "left_out": left_out}
     first = next((e for e in clfs if e != "pipeline"), None)
-    if first and clfs[first].context is not None:
-        out["context_stage"] = _context_cost(clfs[first], rows, texts, probs_of[first], best[first], repeats)
+    if first and clfs[first].has_document_stages:
+        out["document_stages"] = _context_cost(clfs[first], rows, texts, probs_of[first], best[first], repeats)
     return out
 
 
 def _context_cost(clf, rows, texts, probs, engine_seconds: float, repeats: int) -> dict:
-    """What the article-context stage adds to scoring the same sentences, article by article
-    (its fastest of `repeats` rounds against the engine's fastest round)."""
+    """What the article stages (context, frames) add to scoring the same sentences, article by
+    article (their fastest of `repeats` rounds against the engine's fastest round)."""
     docs: dict[str, list[int]] = {}
     for i, doc_id in enumerate(rows["doc_id"]):
         docs.setdefault(doc_id, []).append(i)
@@ -145,5 +145,6 @@ def _context_cost(clf, rows, texts, probs, engine_seconds: float, repeats: int) 
             clf.document_outputs([texts[i] for i in idx], probs[idx])
         seconds = time.perf_counter() - t0
         best = seconds if best is None else min(best, seconds)
-    return {"labels": clf.context.labels, "articles": len(docs), "seconds": round(best, 3),
+    labels = (clf.context.labels if clf.context else []) + (clf.frame_stage.labels if clf.frame_stage else [])
+    return {"labels": labels, "articles": len(docs), "seconds": round(best, 3),
             "cost_vs_engine": round(best / engine_seconds, 3)}

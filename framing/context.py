@@ -14,7 +14,8 @@ import re
 from collections import Counter
 
 import numpy as np
-from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+from .stop_words import ENGLISH_STOP_WORDS
 
 _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
 

@@ -48,9 +48,9 @@ def _f1(pred: np.ndarray, y: np.ndarray) -> float:
     return float(prf((pred & y).sum(), (pred & ~y).sum(), (~pred & y).sum())[2])
 
 
-def cross_validated_f1(x: np.ndarray, y: np.ndarray, groups: np.ndarray, folds: int = 5) -> float:
-    """F1 of a logistic combiner of the columns of `x` with its F1-optimal threshold, both fitted on
-    the other folds (grouped by article), pooled over the held-out folds."""
+def cross_validated_decisions(x: np.ndarray, y: np.ndarray, groups: np.ndarray, folds: int = 5) -> np.ndarray:
+    """Decisions of a logistic combiner of the columns of `x` with its F1-optimal threshold, both
+    fitted on the other folds (grouped by article), for every row from the fold that held it out."""
     pred = np.zeros(len(y), dtype=bool)
     for tr, te in GroupKFold(folds).split(x, y, groups):
         if y[tr].min() == y[tr].max():
@@ -58,7 +58,12 @@ def cross_validated_f1(x: np.ndarray, y: np.ndarray, groups: np.ndarray, folds: 
         lr = LogisticRegression(max_iter=2000).fit(x[tr], y[tr])
         t = best_threshold(y[tr], lr.predict_proba(x[tr])[:, 1])
         pred[te] = lr.predict_proba(x[te])[:, 1] >= t
-    return _f1(pred, y)
+    return pred
+
+
+def cross_validated_f1(x: np.ndarray, y: np.ndarray, groups: np.ndarray, folds: int = 5) -> float:
+    """F1 of `cross_validated_decisions`, pooled over the held-out folds."""
+    return _f1(cross_validated_decisions(x, y, groups, folds), y)
 
 
 def train_context(model_dir, out, labels=DEFAULT_LABELS, data_dir=None, log=print) -> dict:

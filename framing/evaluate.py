@@ -51,7 +51,7 @@ def documents_of(rows, owners: np.ndarray) -> list[np.ndarray]:
 def in_context(clf, rows, texts: list[str], owners: np.ndarray, outputs: np.ndarray) -> np.ndarray:
     """Sentence outputs after the model's article-context stage, each document's sentences taken
     together as `framing score` takes an article (unchanged for a model without a stage)."""
-    if clf.context is None or not len(texts):
+    if not clf.has_document_stages or not len(texts):
         return outputs
     out = np.array(outputs, dtype=np.float32, copy=True)
     for idx in documents_of(rows, owners):

@@ -37,7 +37,7 @@ def article_frame_scores(clf, docs) -> tuple[np.ndarray, np.ndarray, list[str]]:
         texts = [s.text for s in segment(doc.text) if s.skipped is None]
         if not texts:
             continue
-        probs = clf.predict_proba(texts)[:, cols]
+        probs = clf.document_outputs(texts, clf.predict_outputs(texts))[:, cols]  # as `framing batch` scores them
         scores[i] = probs.max(axis=0)
         flags[i] = (probs >= clf.thresholds[cols]).any(axis=0)
     return scores, flags, frames

@@ -18,6 +18,7 @@ from .errors import ModelLoadError
 from .manifest import read_manifest
 from .models.backend import Backend
 from .models.context_stage import FOLDER, ContextStage
+from .models.frame_stage import FrameStage
 from .paths import default_model_dir
 from .records import DocumentRecord, SentenceRecord, SpanRecord, document_record, item_head, sentence_record
 from .segment import Sentence, segment
@@ -47,6 +48,8 @@ class Classifier:
         self.technique_cols = load_taxonomy().columns(self.labels, "technique")
         self.context: ContextStage | None = None  # the article-context stage, where the model has one
         self.context_columns: list[int] = []
+        self.frame_stage: FrameStage | None = None  # the article frame stage, where the model has one
+        self.frame_columns: list[int] = []
         self.truncated_count = 0  # inputs cut to the model's max length, over this classifier's life
 
     @classmethod
@@ -77,6 +80,8 @@ class Classifier:
         clf = cls(backend, manifest, path)
         if manifest.get("context"):
             clf.set_context(ContextStage.load(path / str(manifest["context"].get("path", FOLDER))))
+        if manifest.get("frame_stage"):
+            clf.set_frame_stage(FrameStage.load(path, manifest["frame_stage"], clf.labels))
         # A transformer folder from before span heads: say once that its records carry no spans
         # (a baseline has no tokens to mark, so there is nothing to say).
         if spans and clf.model_type == "transformer" and not clf.has_spans and str(path) not in _TOLD_NO_SPANS:
@@ -93,12 +98,23 @@ class Classifier:
             self.context_columns = [self.outputs.index(label) for label in stage.labels]
         self.context = stage
 
+    def set_frame_stage(self, stage: FrameStage | None) -> None:
+        self.frame_columns = [self.outputs.index(label) for label in stage.labels] if stage is not None else []
+        self.frame_stage = stage
+
+    @property
+    def has_document_stages(self) -> bool:
+        """Whether a sentence's outputs depend on the rest of its article."""
+        return self.context is not None or self.frame_stage is not None
+
     def document_outputs(self, sentences: list[str], outputs: np.ndarray) -> np.ndarray:
         """Outputs of one document's scored sentences (in document order) after the article-context
-        stage; unchanged for a model without one."""
-        if self.context is None:
-            return outputs
-        return self.context.apply(sentences, outputs, self.context_columns)
+        stage and the article frame stage; unchanged for a model without them."""
+        if self.context is not None:
+            outputs = self.context.apply(sentences, outputs, self.context_columns)
+        if self.frame_stage is not None:
+            outputs = self.frame_stage.apply(outputs, self.frame_columns)
+        return outputs
 
     @property
     def has_spans(self) -> bool:

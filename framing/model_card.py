@@ -168,7 +168,7 @@ def _recipe_lines(m: dict) -> list[str]:
         objective = f", threshold objective {sel['threshold_objective']}" if sel.get("threshold_objective") else ""
         lines.append(f"Outputs: (1 - {w}) x this transformer + {w} x the TF-IDF baseline in `{m['blend']['path']}/`, "
                      f"per output{objective}.")
-    lines += _span_head_lines(m) + _context_lines(m)
+    lines += _span_head_lines(m) + _context_lines(m) + _frame_stage_lines(m)
     return lines or ["The recipe of this model is not recorded in its `framing.json`."]
 
 
@@ -198,6 +198,19 @@ def _context_lines(m: dict) -> list[str]:
             f"sentence's words that recur elsewhere in it, trained on {ctx.get('trained_on', 'data not recorded')}, "
             f"combined with the sentence score on {ctx.get('combiner_and_thresholds_on', 'dev')}"
             + (f"; {est}" if est else "") + "."]
+
+
+def _frame_stage_lines(m: dict) -> list[str]:
+    stage = m.get("frame_stage")
+    if not stage:
+        return []
+    cv = stage.get("cv_f1") or {}
+    est = "; ".join(f"{label}: SemEval-2025 {v['sentence']['semeval2025']:.3f} -> {v['with_article']['semeval2025']:.3f}, "
+                    f"other sources {v['sentence']['other_sources']:.3f} -> {v['with_article']['other_sources']:.3f}"
+                    for label, v in cv.items() if v.get("re_scored"))
+    return [f"Article frames (`{stage.get('file')}`): {', '.join(stage.get('labels', []))} re-scored per article from "
+            f"the frame's scores across the article, fitted on {stage.get('trained_on', 'data not recorded')}; "
+            f"thresholds by {stage.get('thresholds_by', 'dev')}" + (f"; cross-validated F1 {est}" if est else "") + "."]
 
 
 def _describe(split: str, name: str) -> str:

@@ -169,6 +169,7 @@ def apply_rule(model_dir, out, rule: str, data_dir=None) -> dict:
                                                          "(`framing evaluate --task thresholds`)"}
     stub = Classifier(clf.backend, manifest, out)
     stub.set_context(clf.context)
+    stub.set_frame_stage(clf.frame_stage)
     manifest["metrics"] = {split: metrics_summary(evaluate_rows(stub, rows[split], split, probs[split])) for split in rows}
     with atomic_dir(out) as tmp:
         shutil.copytree(model_dir, tmp, dirs_exist_ok=True)

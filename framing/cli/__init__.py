@@ -15,7 +15,7 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 
 from ..errors import FramingError  # noqa: E402
-from . import batch, bench, context, data, evaluate, export, model, report, score, serve, spans, train  # noqa: E402,F401  (registers the commands)
+from . import batch, bench, context, data, evaluate, export, frames, model, report, score, serve, spans, train  # noqa: E402,F401  (registers the commands)
 from ._app import app  # noqa: E402
 
 

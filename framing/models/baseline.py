@@ -2,7 +2,8 @@
 
 Saved without pickle: vocabularies as JSON, idf vectors and weights as safetensors. At load the
 TF-IDF transform is recomputed from those arrays (counts -> sublinear tf -> idf -> l2), which is
-exactly what scikit-learn's TfidfVectorizer does with these settings.
+exactly what scikit-learn's TfidfVectorizer does with these settings; the counting is
+`framing.ngrams`, so that scoring never imports scikit-learn (only training does).
 """
 
 from __future__ import annotations
@@ -15,11 +16,9 @@ import numpy as np
 import scipy.sparse as sp
 from safetensors import SafetensorError
 from safetensors.numpy import load_file, save_file
-from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
-from sklearn.linear_model import LogisticRegression
-from sklearn.preprocessing import normalize
 
 from ..errors import ModelLoadError
+from ..ngrams import NgramCounter, l2_normalize
 from .backend import Prediction
 
 WEIGHTS = "baseline.safetensors"
@@ -68,10 +67,13 @@ class BaselineModel:
             x = counter.transform(texts).astype(np.float32)
             x.data = 1.0 + np.log(x.data)  # sublinear tf
             x = x @ sp.diags(idf)
-            parts.append(normalize(x))
+            parts.append(l2_normalize(x))
         return sp.hstack(parts, format="csr")
 
     def fit(self, texts: list[str], y: np.ndarray, mask: np.ndarray) -> BaselineModel:
+        from sklearn.feature_extraction.text import TfidfVectorizer
+        from sklearn.linear_model import LogisticRegression
+
         s = self.settings
         word = TfidfVectorizer(**_word_vectorizer(s, min_df=s.min_df, max_features=s.max_word_features,
                                                   sublinear_tf=True, dtype=np.float32))
@@ -97,8 +99,8 @@ class BaselineModel:
 
     def _set_vocab(self, word_vocab, word_idf, char_vocab, char_idf):
         s = self.settings
-        self.word_counter_ = CountVectorizer(**_word_vectorizer(s, vocabulary={k: int(v) for k, v in word_vocab.items()}))
-        self.char_counter_ = CountVectorizer(**_char_vectorizer(s, vocabulary={k: int(v) for k, v in char_vocab.items()}))
+        self.word_counter_ = NgramCounter(**_word_vectorizer(s, vocabulary={k: int(v) for k, v in word_vocab.items()}))
+        self.char_counter_ = NgramCounter(**_char_vectorizer(s, vocabulary={k: int(v) for k, v in char_vocab.items()}))
         self.word_idf_ = np.asarray(word_idf, dtype=np.float32)
         self.char_idf_ = np.asarray(char_idf, dtype=np.float32)
 

@@ -20,12 +20,10 @@ import numpy as np
 import scipy.sparse as sp
 from safetensors import SafetensorError
 from safetensors.numpy import load_file, save_file
-from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
-from sklearn.linear_model import LogisticRegression
-from sklearn.preprocessing import normalize
 
 from ..context import TEXT_FEATURES, logit, text_features, words_of
 from ..errors import ModelLoadError
+from ..ngrams import NgramCounter, l2_normalize
 
 FOLDER, SPEC, WEIGHTS = "context", "context.json", "context.safetensors"
 MAX_COUNT_BUCKET = 6
@@ -53,7 +51,7 @@ class ContextStage:
     def _features(self, sentences: list[str]) -> sp.csr_matrix:
         x = self.counter_.transform(repeated_words(sentences)).astype(np.float32)
         x.data = 1.0 + np.log(x.data)
-        x = normalize(x @ sp.diags(self.idf_))
+        x = l2_normalize(x @ sp.diags(self.idf_))
         # clipped: an article far outside the training range must not dominate the score
         dense = np.clip((text_features(sentences) - self.mean_) / self.scale_, -8.0, 8.0)
         return sp.hstack([x, sp.csr_matrix(dense)], format="csr")
@@ -61,9 +59,12 @@ class ContextStage:
     def fit(self, documents: list[list[str]], targets: list[np.ndarray], C: float = 0.3) -> ContextStage:
         """`documents`: each article's sentences in order; `targets`: per article a (sentences,
         labels) 0/1 array in `self.labels` order."""
+        from sklearn.feature_extraction.text import TfidfVectorizer
+        from sklearn.linear_model import LogisticRegression
+
         pseudo = [t for doc in documents for t in repeated_words(doc)]
         vec = TfidfVectorizer(**_vectorizer(min_df=2, sublinear_tf=True, dtype=np.float32)).fit(pseudo)
-        self.counter_ = CountVectorizer(**_vectorizer(vocabulary=vec.vocabulary_))
+        self.counter_ = NgramCounter(**_vectorizer(vocabulary=vec.vocabulary_))
         self.idf_ = vec.idf_.astype(np.float32)
         dense = np.vstack([text_features(doc) for doc in documents])
         # a feature constant in training (e.g. every article the same length) must not blow up on
@@ -125,7 +126,7 @@ class ContextStage:
             if spec["text_features"] != list(TEXT_FEATURES):
                 raise ValueError(f"it was built with text features {spec['text_features']}, this framing computes "
                                  f"{list(TEXT_FEATURES)}")
-            stage.counter_ = CountVectorizer(**_vectorizer(vocabulary=spec["vocabulary"]))
+            stage.counter_ = NgramCounter(**_vectorizer(vocabulary=spec["vocabulary"]))
             stage.idf_, stage.mean_, stage.scale_ = arrays["idf"], arrays["mean"], arrays["scale"]
             stage.coef_, stage.intercept_ = arrays["coef"], arrays["intercept"]
             stage.combiner_ = np.array([spec["combiner"][label] for label in stage.labels], dtype=np.float32)
