@@ -21,7 +21,7 @@ from .atomic import atomic_dir
 from .context import logit
 from .evaluate import aligned_targets, documents_of, evaluate_rows, unit_sentences
 from .manifest import MANIFEST_NAME, with_version
-from .metrics import best_threshold, prf
+from .metrics import best_threshold, binary_f1
 from .models.context_stage import FOLDER, ContextStage
 from .taxonomy import load_taxonomy
 
@@ -44,10 +44,6 @@ def _train_documents(data_dir, labels: list[str]) -> tuple[list[list[str]], list
     return docs, targets
 
 
-def _f1(pred: np.ndarray, y: np.ndarray) -> float:
-    return float(prf((pred & y).sum(), (pred & ~y).sum(), (~pred & y).sum())[2])
-
-
 def cross_validated_decisions(x: np.ndarray, y: np.ndarray, groups: np.ndarray, folds: int = 5) -> np.ndarray:
     """Decisions of a logistic combiner of the columns of `x` with its F1-optimal threshold, both
     fitted on the other folds (grouped by article), for every row from the fold that held it out."""
@@ -63,7 +59,7 @@ def cross_validated_decisions(x: np.ndarray, y: np.ndarray, groups: np.ndarray, 
 
 def cross_validated_f1(x: np.ndarray, y: np.ndarray, groups: np.ndarray, folds: int = 5) -> float:
     """F1 of `cross_validated_decisions`, pooled over the held-out folds."""
-    return _f1(cross_validated_decisions(x, y, groups, folds), y)
+    return binary_f1(cross_validated_decisions(x, y, groups, folds), y)
 
 
 def train_context(model_dir, out, labels=DEFAULT_LABELS, data_dir=None, log=print) -> dict:

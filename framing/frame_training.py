@@ -20,11 +20,10 @@ from pathlib import Path
 import numpy as np
 
 from .atomic import atomic_dir
-from .context_training import _f1, cross_validated_decisions
-from .evaluate import (CROSS_SOURCE, aligned_targets, documents_of, evaluate_rows, frame_source, in_context,
-                       unit_sentences)
+from .context_training import cross_validated_decisions
+from .evaluate import CROSS_SOURCE, aligned_targets, documents_of, evaluate_rows, frame_source, in_context, unit_sentences
 from .manifest import MANIFEST_NAME, with_version
-from .metrics import best_threshold
+from .metrics import best_threshold, binary_f1
 from .models.frame_stage import FEATURES, FILE, FrameStage, article_features
 from .taxonomy import load_taxonomy
 
@@ -117,10 +116,10 @@ def compare(pool: dict, folds: int = 5, feature_columns=tuple(range(len(FEATURES
         source = pool["source"][keep] if "source" in pool else None
         for name, features in (("sentence", x[:, :1]), ("with_article", x[:, list(feature_columns)])):
             pred = cross_validated_decisions(features, y, g, folds)
-            row[name] = {"semeval2025": round(_f1(pred[cross], y[cross]), 4),
-                         "other_sources": round(_f1(pred[~cross], y[~cross]), 4), "all": round(_f1(pred, y), 4)}
+            row[name] = {"semeval2025": round(binary_f1(pred[cross], y[cross]), 4),
+                         "other_sources": round(binary_f1(pred[~cross], y[~cross]), 4), "all": round(binary_f1(pred, y), 4)}
             if source is not None:  # each other source on its own: a small one may lose what a large one gains
-                row[name]["per_source"] = {str(src): {"f1": round(_f1(pred[source == src], y[source == src]), 4),
+                row[name]["per_source"] = {str(src): {"f1": round(binary_f1(pred[source == src], y[source == src]), 4),
                                                       "positives": int(y[source == src].sum())}
                                            for src in sorted(set(source[~cross]))}
         s, a = row["sentence"], row["with_article"]

@@ -21,6 +21,12 @@ def prf(tp, fp, fn):
     return precision, recall, f1
 
 
+def binary_f1(pred: np.ndarray, y: np.ndarray) -> float:
+    """F1 of 0/1 decisions against 0/1 gold."""
+    pred, y = np.asarray(pred, dtype=bool), np.asarray(y, dtype=bool)
+    return float(prf((pred & y).sum(), (pred & ~y).sum(), (~pred & y).sum())[2])
+
+
 def harmonic(precision: float, recall: float) -> float:
     """F1 of a precision and a recall that are not ratios of shared counts (SemEval's SI measure
     sums partial overlaps with different denominators); 0 where both are 0. From counts use `prf`."""
