@@ -1,0 +1,98 @@
+"""SI decoding variants on PTC dev for the shipped span head (docs/EXPERIMENTS.md, 2026-12-03).
+
+Usage: .venv/bin/python scripts/si_experiment.py [MODEL]
+
+Families of decoding, each over a grid of (gate or weight, token threshold, max gap):
+  hard gate  - the shipped rule: spans of the any-technique tokens over the threshold, only in
+               sentences whose any-technique score reaches the gate;
+  soft gate  - token score x sentence any-technique score ** b, one threshold;
+  smoothed   - the hard gate on token scores averaged over a window of 3 tokens;
+  wider gaps - the hard gate bridging longer runs of weak tokens (up to a whole sentence).
+For each family: the best dev SI F1 in sample (what `framing spans train` would pick) and a 5-fold
+cross-validated figure over the dev articles (settings chosen on four folds, spans of the fifth
+decoded with them, SI scored once over all articles).
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+
+import numpy as np
+
+
+def main() -> None:
+    from framing.corpora import read_ptc
+    from framing.inference import Classifier
+    from framing.paths import resolve_data_dir
+    from framing.span_metrics import si_score
+    from framing.span_training import GAPS, SI_GATES, THRESHOLDS, _decoded, article_units, head_probs, token_dataset
+    from framing.taxonomy import ANY_TECHNIQUE
+
+    ap = argparse.ArgumentParser()
+    ap.add_argument("model", nargs="?", default="models/transformer")
+    ap.add_argument("--family", action="append", help="only these families (default: all)")
+    args = ap.parse_args()
+    docs = read_ptc(resolve_data_dir(None), "dev")
+    clf = Classifier.load(args.model, device="cpu", precision="auto")
+    backend = clf.backend.primary if clf.manifest.get("blend") else clf.backend
+    head = backend.span_head
+    backend.span_head = None  # token features from the frozen encoder, as the head was trained
+    x, _, index = token_dataset(backend, docs, head.outputs, log=None)
+    backend.span_head = head
+    probs = head_probs(head.module, x)
+    col = head.outputs.index(ANY_TECHNIQUE)
+    texts = [t for d in docs for _, _, t in article_units(d)]
+    sentence_any = clf.predict_outputs(texts)[:, clf.outputs.index(ANY_TECHNIQUE)]
+    per_token = np.concatenate([np.full(len(o), sentence_any[s]) for s, (_, _, o) in enumerate(index)])
+    smooth = probs[:, [col]].copy()
+    k = 0
+    for _, _, offsets in index:  # a 3-token mean inside each sentence
+        n = len(offsets)
+        v = probs[k: k + n, col]
+        if n > 1:
+            padded = np.r_[v[0], v, v[-1]]
+            smooth[k: k + n, 0] = (padded[:-2] + padded[1:-1] + padded[2:]) / 3
+        k += n
+    gold = {d.doc_id: [(s.start, s.end) for s in d.spans] for d in docs}
+
+    def spans(setting, subset=None):
+        family, knob, t, gap = setting
+        chosen = docs if subset is None else [docs[i] for i in subset]
+        if family == "soft":
+            p = (probs[:, col] * per_token ** knob)[:, None]
+            found = _decoded(docs, index, p, 0, t, gap)
+        elif family == "smoothed":
+            found = _decoded(docs, index, smooth, 0, t, gap, sentence_any >= knob)
+        else:
+            found = _decoded(docs, index, probs, col, t, gap, sentence_any >= knob)
+        return {d.doc_id: found[d.doc_id] for d in chosen}
+
+    families = {"hard gate": [("hard", g, t, gap) for g, t, gap in itertools.product(SI_GATES, THRESHOLDS, GAPS)],
+                "soft gate": [("soft", b, t, gap) for b, t, gap in itertools.product((0.5, 1.0, 2.0, 3.0),
+                                                                                       (0.2, 0.3, 0.4, 0.5, 0.6, 0.7),
+                                                                                       GAPS)],
+                "smoothed": [("smoothed", g, t, gap) for g, t, gap in itertools.product(SI_GATES, THRESHOLDS, GAPS)],
+                "hard gate, wider gaps": [("hard", g, t, gap) for g, t, gap in itertools.product(
+                    SI_GATES, THRESHOLDS, (16, 24, 32, 64, 128))]}
+    rng = np.random.default_rng(0)
+    folds = np.array_split(rng.permutation(len(docs)), 5)
+    only = set(args.family or families)
+    for name, grid in ((n, g) for n, g in families.items() if n in only):
+        cache = {s: spans(s) for s in grid}
+        f1 = {s: si_score(found, gold)["f1"] for s, found in cache.items()}
+        best = max(grid, key=lambda s: f1[s])
+        held_out = {}
+        for fold in folds:
+            rest = [i for i in range(len(docs)) if i not in set(fold)]
+            ids = [docs[i].doc_id for i in rest]
+            pick = max(grid, key=lambda s: si_score({d: cache[s][d] for d in ids}, {d: gold[d] for d in ids})["f1"])
+            held_out.update({docs[i].doc_id: cache[pick][docs[i].doc_id] for i in fold})
+        cv = si_score(held_out, gold)
+        r = si_score(cache[best], gold)
+        print(f"{name}: {len(grid)} settings; best in sample {best[1:]}: SI F1 {r['f1']:.4f} (P {r['precision']:.3f} "
+              f"R {r['recall']:.3f}); 5-fold CV over articles {cv['f1']:.4f}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
