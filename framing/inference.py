@@ -223,7 +223,8 @@ class Classifier:
 
         text = clean_text(text)
         sentences = [s for s in segment(text) if s.skipped is None]
-        width = self.backend.span_head.module[0].in_features
+        head = self.backend.span_head
+        width = head.module[0].in_features // (2 * head.context + 1)  # the encoder's hidden size
         if not sentences:
             empty = np.zeros(0, np.int64)
             return DocumentTokens(text, empty, empty, empty, np.zeros((0, width), np.float32),

@@ -44,6 +44,19 @@ def build_head(layers: list[int]):
     return torch.nn.Sequential(*parts)
 
 
+def with_neighbours(last, context: int):
+    """(batch, tokens, hidden) -> (batch, tokens, (2 * context + 1) * hidden): each token's state
+    next to those of the `context` tokens either side (zeros beyond the sequence). The sequence
+    includes [CLS] and [SEP], so a sentence's first and last words see them, alone or in a batch."""
+    import torch
+
+    if not context:
+        return last
+    width = last.shape[1]
+    padded = torch.nn.functional.pad(last, (0, 0, context, context))
+    return torch.cat([padded[:, context + k: context + k + width] for k in range(-context, context + 1)], dim=-1)
+
+
 @dataclass
 class SpanHead:
     module: object  # torch.nn.Sequential
@@ -51,6 +64,13 @@ class SpanHead:
     thresholds: np.ndarray  # one per output
     decoding: dict
     classifier: SpanClassifier | None = None  # names the technique of a given span (TC)
+    context: int = 0  # neighbouring tokens either side whose states the head also reads
+
+    def token_probs(self, last):
+        """Per token and output, the probability of lying inside a span, from the last hidden states."""
+        import torch
+
+        return torch.sigmoid(self.module(with_neighbours(last, self.context)))
 
     def save(self, model_dir: Path, layers: list[int], extra: dict | None = None) -> dict:
         """Writes the weights; returns the manifest entry describing them."""
@@ -62,7 +82,8 @@ class SpanHead:
         if self.classifier is not None:
             state.update({k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in self.classifier.tensors().items()})
         save_file(state, str(path))
-        return {"file": SPAN_HEAD_FILE, "sha256": file_sha256(path), "layers": list(layers), "outputs": list(self.outputs),
+        return {"file": SPAN_HEAD_FILE, "sha256": file_sha256(path), "layers": list(layers), "context": int(self.context),
+                "outputs": list(self.outputs),
                 "thresholds": {name: float(t) for name, t in zip(self.outputs, self.thresholds)},
                 "decoding": dict(self.decoding), **(extra or {})}
 
@@ -79,10 +100,12 @@ def load_span_head(model_dir: Path, entry: dict, hidden_size: int, labels: list[
         layers, outputs = [int(x) for x in entry["layers"]], [str(x) for x in entry["outputs"]]
         thresholds = np.array([float(entry["thresholds"][name]) for name in outputs], dtype=np.float32)
         decoding, name = dict(entry["decoding"]), str(entry["file"])
+        context = int(entry.get("context", 0))  # heads saved before neighbours existed read one token
     except (KeyError, TypeError, ValueError) as exc:
         raise ModelLoadError(f"{where} is incomplete or malformed ({exc!r}); retrain it with `framing spans train`.") from None
-    if len(layers) < 2 or layers[0] != hidden_size or layers[-1] != len(outputs):
-        raise ModelLoadError(f"{where}: layers {layers} don't fit a {hidden_size}-wide encoder with {len(outputs)} outputs.")
+    if context < 0 or len(layers) < 2 or layers[0] != hidden_size * (2 * context + 1) or layers[-1] != len(outputs):
+        raise ModelLoadError(f"{where}: layers {layers} (context {context}) don't fit a {hidden_size}-wide encoder with "
+                             f"{len(outputs)} outputs.")
     unknown = [o for o in outputs if o not in labels and o != ANY_TECHNIQUE]
     if unknown or not ((thresholds > 0) & (thresholds < 1)).all():
         raise ModelLoadError(f"{where}: unknown outputs {unknown} or thresholds outside (0, 1).")
@@ -105,4 +128,4 @@ def load_span_head(model_dir: Path, entry: dict, hidden_size: int, labels: list[
     if classifier is not None and classifier.coef.shape[0] != len(techniques):
         raise ModelLoadError(f"{path}: its span classifier has {classifier.coef.shape[0]} techniques, expected "
                              f"{len(techniques)}.")
-    return SpanHead(module.eval().to(torch.float32), outputs, thresholds, decoding, classifier)
+    return SpanHead(module.eval().to(torch.float32), outputs, thresholds, decoding, classifier, context)

@@ -35,7 +35,7 @@ def sentence_targets(doc: Document, units, outputs: list[str]) -> list[list[tupl
              if sp.start < b and sp.end > a and sp.label in column] for a, b, _ in units]
 
 
-def token_dataset(backend, docs: list[Document], outputs: list[str], log=print):
+def token_dataset(backend, docs: list[Document], outputs: list[str], log=print, context: int = 0):
     """Features (tokens x hidden, float16), targets (tokens x outputs) and, per sentence, its
     article index, its character start and its tokens' offsets (to decode predictions)."""
     any_col = outputs.index(ANY_TECHNIQUE)
@@ -46,7 +46,7 @@ def token_dataset(backend, docs: list[Document], outputs: list[str], log=print):
         if not units:
             continue
         spans = sentence_targets(doc, units, outputs)
-        for (start, _, _), tokens, sent_spans in zip(units, backend.token_features([u[2] for u in units]), spans):
+        for (start, _, _), tokens, sent_spans in zip(units, backend.token_features([u[2] for u in units], context), spans):
             y, _ = token_targets([tuple(o) for o in tokens.offsets], sent_spans, columns, any_col)
             feats.append(tokens.probs)
             targets.append(y.astype(np.uint8))
@@ -192,7 +192,8 @@ def span_training_rows(clf, docs) -> tuple[np.ndarray, np.ndarray, list]:
     return np.asarray(x, np.float32), np.asarray(y), techniques
 
 
-def train_span_head(model_dir, data_dir=None, hidden: int = 256, epochs: int = 6, seed: int = 0, log=print) -> dict:
+def train_span_head(model_dir, data_dir=None, hidden: int = 256, epochs: int = 6, seed: int = 0, context: int = 0,
+                    log=print) -> dict:
     """Adds (or replaces) the span head of a transformer model folder, tuned on PTC dev."""
     import json
     import os
@@ -215,17 +216,17 @@ def train_span_head(model_dir, data_dir=None, hidden: int = 256, epochs: int = 6
     backend.span_head = None  # features come from the frozen encoder alone
     outputs = span_outputs(clf.labels)
     train_docs, dev_docs = read_ptc(root, "train"), read_ptc(root, "dev")
-    x, y, _ = token_dataset(backend, train_docs, outputs, log)
+    x, y, _ = token_dataset(backend, train_docs, outputs, log, context)
     layers = [x.shape[1], hidden, len(outputs)] if hidden else [x.shape[1], len(outputs)]
     module = fit_head(x, y, layers, epochs=epochs, seed=seed, log=log)
     del x, y
-    x_dev, _, index = token_dataset(backend, dev_docs, outputs, log)
+    x_dev, _, index = token_dataset(backend, dev_docs, outputs, log, context)
     # each dev sentence's any-technique score, as the model (blend included) gives it at inference
     dev_texts = [text for doc in dev_docs for _, _, text in article_units(doc)]
     sentence_any = clf.predict_outputs(dev_texts)[:, clf.outputs.index(ANY_TECHNIQUE)] \
         if ANY_TECHNIQUE in clf.outputs else None
     decoding, thresholds, si = tune_decoding(dev_docs, index, head_probs(module, x_dev), outputs, log, sentence_any)
-    head = SpanHead(module, outputs, thresholds, decoding)
+    head = SpanHead(module, outputs, thresholds, decoding, context=context)
     backend.span_head = head
     x_tc, y_tc, techniques = span_training_rows(clf, train_docs)
     x_tc_dev, _, _ = span_training_rows(clf, dev_docs)
@@ -242,7 +243,8 @@ def train_span_head(model_dir, data_dir=None, hidden: int = 256, epochs: int = 6
     head.classifier = best[2]
     manifest = json.loads((model_dir / MANIFEST_NAME).read_text(encoding="utf-8"))
     manifest["span_head"] = head.save(model_dir, layers, extra={
-        "training": {"data": "PTC train spans, on the frozen encoder", "epochs": epochs, "seed": seed, "tc_c": best[1]},
+        "training": {"data": "PTC train spans, on the frozen encoder", "epochs": epochs, "seed": seed, "tc_c": best[1],
+                     "hidden": hidden},
         "metrics": {"dev": {**si, "tc_micro_f1": round(best[0], 4)}}})
     tmp = model_dir / (MANIFEST_NAME + ".tmp")  # replaced in one step: a reader never sees half a manifest
     tmp.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")

@@ -196,3 +196,56 @@ def test_si_gate_keeps_the_spans_of_sentences_the_sentence_model_flags(tiny_span
     assert gated == expected
     clf.backend.span_head.decoding["si_gate"] = 1.0
     assert clf.document_spans(text, for_si=True) == []
+
+
+def test_with_neighbours_puts_each_tokens_neighbours_beside_it():
+    import torch
+
+    from framing.span_head import with_neighbours
+
+    last = torch.arange(6, dtype=torch.float32).reshape(1, 3, 2)  # tokens (0, 1), (2, 3), (4, 5)
+    out = with_neighbours(last, 1)
+    assert out.shape == (1, 3, 6)
+    assert out[0].tolist() == [[0, 0, 0, 1, 2, 3], [0, 1, 2, 3, 4, 5], [2, 3, 4, 5, 0, 0]]
+    assert with_neighbours(last, 0) is last
+
+
+def _context_span_dir(tiny_span_dir, out):
+    """The tiny span model with a head that also reads one neighbour either side."""
+    import shutil
+
+    import torch
+
+    from framing.span_head import SpanHead, build_head, load_span_head
+
+    shutil.copytree(tiny_span_dir, out)
+    manifest = json.loads((out / "framing.json").read_text())
+    old = load_span_head(out, manifest["span_head"], 32, manifest["labels"])
+    torch.manual_seed(1)
+    layers = [3 * 32, 8, len(old.outputs)]
+    head = SpanHead(build_head(layers), old.outputs, old.thresholds, old.decoding, old.classifier, context=1)
+    manifest["span_head"] = head.save(out, layers)
+    (out / "framing.json").write_text(json.dumps(manifest, indent=2))
+    return manifest
+
+
+def test_a_head_reading_neighbours_scores_a_sentence_alike_alone_and_in_a_batch(tiny_span_dir, tmp_path):
+    manifest = _context_span_dir(tiny_span_dir, tmp_path / "m")
+    assert manifest["span_head"]["context"] == 1
+    clf = Classifier.load(tmp_path / "m", device="cpu", precision="fp32")
+    assert clf.backend.span_head.context == 1
+    short = "They are traitors and liars."
+    alone = clf.backend.predict_outputs([short]).tokens[0].probs
+    batched = clf.backend.predict_outputs(["A much longer sentence, with many more words in it than the other one has.",
+                                           short]).tokens[1].probs
+    np.testing.assert_allclose(alone, batched, atol=1e-5)
+    for span in clf.document_spans(short):
+        assert short[span["start"]:span["end"]] == span["text"]
+
+
+def test_a_head_whose_layers_do_not_fit_its_context_is_refused(tiny_span_dir, tmp_path):
+    manifest = _context_span_dir(tiny_span_dir, tmp_path / "m")
+    manifest["span_head"]["context"] = 0
+    (tmp_path / "m" / "framing.json").write_text(json.dumps(manifest))
+    with pytest.raises(ModelLoadError, match="context 0"):
+        Classifier.load(tmp_path / "m", device="cpu")

@@ -20,11 +20,13 @@ def spans_train_cmd(
     hidden: int = typer.Option(256, "--hidden", min=0, help="Hidden units of the head (0: a linear layer)."),
     epochs: int = typer.Option(6, "--epochs", min=1, help="Passes over the PTC train tokens."),
     seed: int = typer.Option(0, "--seed"),
+    context: int = typer.Option(0, "--context", min=0, max=4,
+                                help="Neighbouring tokens either side whose states the head also reads."),
 ) -> None:
     """Train the span head on PTC train spans (encoder frozen: sentence scores stay the same),
     tune its thresholds and decoding on PTC dev, and save it into MODEL."""
     from ..span_training import train_span_head
 
-    entry = train_span_head(model, data_dir, hidden=hidden, epochs=epochs, seed=seed,
+    entry = train_span_head(model, data_dir, hidden=hidden, epochs=epochs, seed=seed, context=context,
                             log=lambda line: typer.echo(line, err=True))
     typer.echo(json.dumps({"span_head": entry["file"], "dev": entry["metrics"]["dev"]}, indent=2))

@@ -212,20 +212,23 @@ class TransformerBackend:
             out[batch] = torch.sigmoid(result.logits.float()).cpu().numpy()
             if head is not None:
                 last = result.hidden_states[-1].float()
-                probs = torch.sigmoid(head.module(last)).cpu().numpy()
+                probs = head.token_probs(last).cpu().numpy()
                 hidden = last.cpu().numpy() if token_features else None
                 for row, i in enumerate(batch):
                     tokens[i] = _real_tokens(offsets[i], probs[row, : len(ids[i])],
                                              hidden[row, : len(ids[i])] if token_features else None)
         return Prediction(out, cut, tokens if head is not None else None)
 
-    def token_features(self, texts: list[str]) -> list[TokenScores]:
-        """The last hidden state of every real token (what the span head reads), as float16
-        "probs" of TokenScores: the features a span head is trained on."""
+    def token_features(self, texts: list[str], context: int = 0) -> list[TokenScores]:
+        """The last hidden state of every real token (what the span head reads; with `context`,
+        next to its neighbours' as `span_head.with_neighbours` puts them), as float16 "probs" of
+        TokenScores: the features a span head is trained on."""
+        from ..span_head import with_neighbours
+
         ids, _, offsets = self.encode(texts, offsets=True)
         feats: list[TokenScores | None] = [None] * len(texts)
         for batch, result in self._forward(ids, hidden=True):
-            hidden = result.hidden_states[-1].float().cpu().numpy().astype(np.float16)
+            hidden = with_neighbours(result.hidden_states[-1].float(), context).cpu().numpy().astype(np.float16)
             for row, i in enumerate(batch):
                 feats[i] = _real_tokens(offsets[i], hidden[row, : len(ids[i])])
         return feats
