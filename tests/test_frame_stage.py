@@ -126,3 +126,49 @@ def test_a_damaged_or_foreign_stage_is_refused(tiny_transformer_dir, tmp_path):
     (tmp_path / "m" / "framing.json").write_text(json.dumps(manifest))
     with pytest.raises(ModelLoadError, match="damaged"):
         Classifier.load(tmp_path / "m", device="cpu")
+
+
+def test_batch_and_evaluate_apply_the_stage_as_score_does(tiny_transformer_dir, tmp_path):
+    from framing.batch import run_batch
+    from framing.evaluate import in_context
+
+    stage = FrameStage(["doubt"], [[0.5, 1.0, 0.0, 0.0, 0.3, -0.2]], [0.1])
+    _with_stage(tiny_transformer_dir, tmp_path / "m", stage)
+    clf = Classifier.load(tmp_path / "m", device="cpu", precision="fp32")
+    doc = tmp_path / "article.txt"
+    doc.write_text(ARTICLE)
+    scored = [s for s in clf.score_documents([("d", ARTICLE)])[0]["sentences"] if s["skipped"] is None]
+    run_batch([doc], tmp_path / "out.jsonl", clf, progress=False)
+    record = json.loads((tmp_path / "out.jsonl").read_text().splitlines()[0])
+    batch = [s["scores"]["doubt"] for s in record["sentences"] if s["skipped"] is None]
+    assert batch == [s["scores"]["doubt"] for s in scored]
+    # evaluation groups a document's rows and applies the stage to them together
+    texts = [s["text"] for s in scored]
+    rows = {"source": ["frames:seeds"] * 3, "doc_id": ["d"] * 3, "start": [s["start"] for s in scored],
+            "unit": ["sentence"] * 3, "text": texts}
+    got = in_context(clf, rows, texts, np.arange(3), clf.predict_outputs(texts))[:, clf.outputs.index("doubt")]
+    np.testing.assert_allclose(got, [s["scores"]["doubt"] for s in scored], atol=1e-3)
+
+
+def test_the_pool_reads_every_semeval2025_row_inside_its_document(data_dir):
+    """On the corpora: the stage's training rows are the SemEval-2025 train and dev rows (scored in
+    their whole documents) and the other sources' dev rows, never a test row."""
+    from pathlib import Path
+
+    from framing.dataset import load_dataset_dict
+    from framing.evaluate import CROSS_SOURCE
+    from framing.frame_training import frame_pool
+
+    shipped = Path(__file__).resolve().parents[1] / "models" / "transformer"
+    clf = Classifier.load(shipped, device="cpu", spans=False)
+    pool = frame_pool(clf, data_dir)
+    dd = load_dataset_dict(data_dir)
+    cross = sum(s == CROSS_SOURCE for split in ("train", "dev") for s in dd[split]["source"])
+    others = sum(s.startswith("frames:") and s != CROSS_SOURCE for s in dd["dev"]["source"])
+    assert int(pool["cross_source"].sum()) == cross and len(pool["y"]) == cross + others
+    assert pool["frames"] == ["anti-hegemony", "discrediting-the-west", "praise-of-partnership"]
+    assert np.isfinite(pool["x"]).all() and pool["x"].shape[1:] == (3, len(FEATURES))
+    dw = pool["frames"].index("discrediting-the-west")
+    assert pool["y"][pool["cross_source"], dw].sum() > 100  # the SemEval-2025 positives are there
+    # a row's own score is one of its document's scores: never above the document's maximum
+    assert (pool["x"][:, :, 0] <= pool["x"][:, :, 1] + 1e-5).all()
