@@ -6,27 +6,13 @@ Each cap can be raised with the environment variable next to it; tests pass thei
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field, fields
 
-from ..limits import MB
-
-
-def _env_number(name: str, default: float, kind=int):
-    raw = os.environ.get(name)
-    if raw is None:
-        return default
-    try:
-        value = kind(raw)
-    except ValueError:
-        raise ValueError(f"{name}={raw!r} is not a number") from None
-    if value <= 0:
-        raise ValueError(f"{name} must be > 0, got {value}")
-    return value
+from ..limits import MB, env_number
 
 
 def _env(name: str, default, kind=int):
-    return field(default_factory=lambda: _env_number(name, default, kind), metadata={"env": name})
+    return field(default_factory=lambda: env_number(name, default, kind), metadata={"env": name})
 
 
 @dataclass(frozen=True)
