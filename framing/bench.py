@@ -128,11 +128,11 @@ def run_bench(model_dir, data_dir=None, limit: int = 0, engines=ENGINES, device:
     out = {"model": str(model_dir), "device": device, "repeats": repeats, "engines": results, "left_out": left_out}
     first = next((e for e in clfs if e != "pipeline"), None)
     if first and clfs[first].has_document_stages:
-        out["document_stages"] = _context_cost(clfs[first], rows, texts, probs_of[first], best[first], repeats)
+        out["document_stages"] = _document_stages_cost(clfs[first], rows, texts, probs_of[first], best[first], repeats)
     return out
 
 
-def _context_cost(clf, rows, texts, probs, engine_seconds: float, repeats: int) -> dict:
+def _document_stages_cost(clf, rows, texts, probs, engine_seconds: float, repeats: int) -> dict:
     """What the article stages (context, frames) add to scoring the same sentences, article by
     article (their fastest of `repeats` rounds against the engine's fastest round)."""
     docs: dict[str, list[int]] = {}

@@ -30,6 +30,12 @@ def unit_sentences(rows) -> tuple[list[str], np.ndarray]:
     return texts, np.asarray(owners, dtype=int)
 
 
+def select_rows(rows: dict, keep) -> dict:
+    """Columnar dataset rows where `keep` (one truth value per row, any iterable) holds."""
+    keep = list(keep)
+    return {k: [v for v, ok in zip(rows[k], keep) if ok] for k in rows}
+
+
 def pool(probs: np.ndarray, owners: np.ndarray, n_rows: int) -> np.ndarray:
     """Per row, the per-output maximum over its sentences (a region's union of labels)."""
     out = np.zeros((n_rows, probs.shape[1]), dtype=np.float32)
@@ -49,8 +55,8 @@ def documents_of(rows, owners: np.ndarray) -> list[np.ndarray]:
 
 
 def in_context(clf, rows, texts: list[str], owners: np.ndarray, outputs: np.ndarray) -> np.ndarray:
-    """Sentence outputs after the model's article-context stage, each document's sentences taken
-    together as `framing score` takes an article (unchanged for a model without a stage)."""
+    """Sentence outputs after the model's article stages (context, frames), each document's
+    sentences taken together as `framing score` takes an article (unchanged without stages)."""
     if not clf.has_document_stages or not len(texts):
         return outputs
     out = np.array(outputs, dtype=np.float32, copy=True)

@@ -21,7 +21,16 @@ import numpy as np
 
 from .atomic import atomic_dir
 from .context_training import cross_validated_decisions
-from .evaluate import CROSS_SOURCE, aligned_targets, documents_of, evaluate_rows, frame_source, in_context, unit_sentences
+from .evaluate import (
+    CROSS_SOURCE,
+    aligned_targets,
+    documents_of,
+    evaluate_rows,
+    frame_source,
+    in_context,
+    select_rows,
+    unit_sentences,
+)
 from .manifest import MANIFEST_NAME, with_version
 from .metrics import best_threshold, binary_f1
 from .models.frame_stage import FEATURES, FILE, FrameStage, article_features
@@ -29,11 +38,6 @@ from .taxonomy import load_taxonomy
 
 # a frame the stage may re-score must not lose more than this on the older sources' rows (CV F1)
 MAX_LOSS_ELSEWHERE = 0.01
-
-
-def _select(rows: dict, keep) -> dict:
-    keep = list(keep)
-    return {k: [v for v, ok in zip(rows[k], keep) if ok] for k in rows}
 
 
 def _semeval2025_texts(data_dir) -> dict[str, str]:
@@ -89,9 +93,9 @@ def frame_pool(clf, data_dir=None) -> dict:
     dd = load_dataset_dict(data_dir)
     cols = load_taxonomy().columns(clf.labels, "frame")
     train, dev = dd["train"][:], dd["dev"][:]
-    cross = {"train": _select(train, (s == CROSS_SOURCE for s in train["source"])),
-             "dev": _select(dev, (s == CROSS_SOURCE for s in dev["source"]))}
-    others = _select(dev, (s.startswith("frames:") and s != CROSS_SOURCE for s in dev["source"]))
+    cross = {"train": select_rows(train, (s == CROSS_SOURCE for s in train["source"])),
+             "dev": select_rows(dev, (s == CROSS_SOURCE for s in dev["source"]))}
+    others = select_rows(dev, (s.startswith("frames:") and s != CROSS_SOURCE for s in dev["source"]))
     texts = _semeval2025_texts(data_dir)
     parts = [(_whole_document_features(clf, cross[k], texts, cols), cross[k], True) for k in ("train", "dev")]
     parts.append((_dataset_document_features(clf, others, cols), others, False))
@@ -113,15 +117,15 @@ def compare(pool: dict, folds: int = 5, feature_columns=tuple(range(len(FEATURES
         keep = pool["mask"][:, j]
         x, y, g, cross = pool["x"][keep, j], pool["y"][keep, j], pool["groups"][keep], pool["cross_source"][keep]
         row = {"positives": {"semeval2025": int(y[cross].sum()), "other_sources": int(y[~cross].sum())}}
-        source = pool["source"][keep] if "source" in pool else None
+        source = pool["source"][keep]
         for name, features in (("sentence", x[:, :1]), ("with_article", x[:, list(feature_columns)])):
             pred = cross_validated_decisions(features, y, g, folds)
             row[name] = {"semeval2025": round(binary_f1(pred[cross], y[cross]), 4),
                          "other_sources": round(binary_f1(pred[~cross], y[~cross]), 4), "all": round(binary_f1(pred, y), 4)}
-            if source is not None:  # each other source on its own: a small one may lose what a large one gains
-                row[name]["per_source"] = {str(src): {"f1": round(binary_f1(pred[source == src], y[source == src]), 4),
-                                                      "positives": int(y[source == src].sum())}
-                                           for src in sorted(set(source[~cross]))}
+            # each other source on its own: a small one may lose what a large one gains
+            row[name]["per_source"] = {str(src): {"f1": round(binary_f1(pred[source == src], y[source == src]), 4),
+                                                  "positives": int(y[source == src].sum())}
+                                       for src in sorted(set(source[~cross]))}
         s, a = row["sentence"], row["with_article"]
         row["re_scored"] = bool(a["semeval2025"] > s["semeval2025"]
                                 and a["other_sources"] >= s["other_sources"] - MAX_LOSS_ELSEWHERE)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .evaluate import aligned_targets, evaluate_rows, frame_source, unit_probabilities
+from .evaluate import aligned_targets, evaluate_rows, frame_source, select_rows, unit_probabilities
 from .taxonomy import load_taxonomy
 
 DW_NARRATIVE = "URW: Discrediting the West, Diplomacy"
@@ -76,10 +76,6 @@ def narrative_report(clf, data_dir=None, split: str = "dev") -> dict:
             "primary": primary, "narratives": table}
 
 
-def _select(rows: dict, keep: list[bool]) -> dict:
-    return {k: [v for v, ok in zip(rows[k], keep) if ok] for k in rows}
-
-
 def _is_frames_of(row_source: str, source: str) -> bool:
     return row_source.startswith("frames:") and frame_source(row_source) == source
 
@@ -87,12 +83,12 @@ def _is_frames_of(row_source: str, source: str) -> bool:
 def without_source(rows: dict, source: str) -> dict:
     """Columnar dataset rows without `source`'s frame annotations (its technique rows stay:
     PTC's sentences keep teaching techniques when PTC's frame annotations are left out)."""
-    return _select(rows, [not _is_frames_of(s, source) for s in rows["source"]])
+    return select_rows(rows, [not _is_frames_of(s, source) for s in rows["source"]])
 
 
 def only_source(rows: dict, source: str) -> dict:
     """Columnar dataset rows: `source`'s frame annotations alone."""
-    return _select(rows, [_is_frames_of(s, source) for s in rows["source"]])
+    return select_rows(rows, [_is_frames_of(s, source) for s in rows["source"]])
 
 
 def leave_one_source_out(data_dir=None, sources=LOSO_SOURCES, settings=None, log=print) -> dict:

@@ -56,9 +56,8 @@ def main() -> None:
         k += n
     gold = {d.doc_id: [(s.start, s.end) for s in d.spans] for d in docs}
 
-    def spans(setting, subset=None):
+    def spans(setting):
         family, knob, t, gap = setting
-        chosen = docs if subset is None else [docs[i] for i in subset]
         if family == "soft":
             p = (probs[:, col] * per_token ** knob)[:, None]
             found = _decoded(docs, index, p, 0, t, gap)
@@ -66,7 +65,7 @@ def main() -> None:
             found = _decoded(docs, index, smooth, 0, t, gap, sentence_any >= knob)
         else:
             found = _decoded(docs, index, probs, col, t, gap, sentence_any >= knob)
-        return {d.doc_id: found[d.doc_id] for d in chosen}
+        return found
 
     families = {"hard gate": [("hard", g, t, gap) for g, t, gap in itertools.product(SI_GATES, THRESHOLDS, GAPS)],
                 "soft gate": [("soft", b, t, gap) for b, t, gap in itertools.product((0.5, 1.0, 2.0, 3.0),

@@ -63,7 +63,8 @@ def _pool(seed: int, n_docs: int = 120):
     x = np.concatenate(xs)[:, None, :]
     y = np.concatenate(ys)[:, None]
     return {"frames": ["discrediting-the-west"], "columns": [0], "x": x, "y": y, "mask": np.ones_like(y, bool),
-            "groups": np.array(groups), "cross_source": np.array(cross)}
+            "groups": np.array(groups), "cross_source": np.array(cross),
+            "source": np.where(np.array(cross), "semeval2025", "euvsdisinfo")}
 
 
 def test_cross_validation_picks_the_stage_where_the_article_tells():
