@@ -35,7 +35,8 @@ def sentence_targets(doc: Document, units, outputs: list[str]) -> list[list[tupl
              if sp.start < b and sp.end > a and sp.label in column] for a, b, _ in units]
 
 
-def token_dataset(backend, docs: list[Document], outputs: list[str], log=print, context: int = 0):
+def token_dataset(backend, docs: list[Document], outputs: list[str], log=print, context: int = 0,
+                  layers: tuple[int, ...] = (-1,)):
     """Features (tokens x hidden, float16), targets (tokens x outputs) and, per sentence, its
     article index, its character start and its tokens' offsets (to decode predictions)."""
     any_col = outputs.index(ANY_TECHNIQUE)
@@ -46,7 +47,8 @@ def token_dataset(backend, docs: list[Document], outputs: list[str], log=print, 
         if not units:
             continue
         spans = sentence_targets(doc, units, outputs)
-        for (start, _, _), tokens, sent_spans in zip(units, backend.token_features([u[2] for u in units], context), spans):
+        features = backend.token_features([u[2] for u in units], context, layers)
+        for (start, _, _), tokens, sent_spans in zip(units, features, spans):
             y, _ = token_targets([tuple(o) for o in tokens.offsets], sent_spans, columns, any_col)
             feats.append(tokens.probs)
             targets.append(y.astype(np.uint8))

@@ -219,16 +219,20 @@ class TransformerBackend:
                                              hidden[row, : len(ids[i])] if token_features else None)
         return Prediction(out, cut, tokens if head is not None else None)
 
-    def token_features(self, texts: list[str], context: int = 0) -> list[TokenScores]:
+    def token_features(self, texts: list[str], context: int = 0, layers: tuple[int, ...] = (-1,)) -> list[TokenScores]:
         """The last hidden state of every real token (what the span head reads; with `context`,
-        next to its neighbours' as `span_head.with_neighbours` puts them), as float16 "probs" of
-        TokenScores: the features a span head is trained on."""
+        next to its neighbours' as `span_head.with_neighbours` puts them; with `layers`, the
+        states of those hidden layers side by side), as float16 "probs" of TokenScores: the
+        features a span head is trained on."""
+        import torch
+
         from ..span_head import with_neighbours
 
         ids, _, offsets = self.encode(texts, offsets=True)
         feats: list[TokenScores | None] = [None] * len(texts)
         for batch, result in self._forward(ids, hidden=True):
-            hidden = with_neighbours(result.hidden_states[-1].float(), context).cpu().numpy().astype(np.float16)
+            states = torch.cat([result.hidden_states[k].float() for k in layers], dim=-1)
+            hidden = with_neighbours(states, context).cpu().numpy().astype(np.float16)
             for row, i in enumerate(batch):
                 feats[i] = _real_tokens(offsets[i], hidden[row, : len(ids[i])])
         return feats
