@@ -85,7 +85,7 @@ def _split_inputs(clf, rows):
     texts, owners = unit_sentences(rows)
     outputs = in_context(clf, rows, texts, owners, clf.predict_outputs(texts))
     backend = clf.backend.primary if clf.manifest.get("blend") else clf.backend
-    secondary = clf.backend.secondary.predict_outputs(texts) if clf.manifest.get("blend") else None
+    secondary = clf.backend.secondary.predict_outputs(texts).scores if clf.manifest.get("blend") else None
     return {"texts": texts, "owners": owners, "outputs": outputs, "secondary": secondary,
             "pooled": pooled_features(backend, texts)}
 

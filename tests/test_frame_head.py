@@ -93,3 +93,15 @@ def test_written_folder_changes_the_frame_rows_only(framed_dir, tmp_path):
 
     pipe = pipeline("text-classification", model=str(out), top_k=None)
     assert len(pipe(TEXTS[0])[0]) == len(before.outputs)
+
+
+def test_cli_refuses_a_baseline_in_one_line(toy_baseline_dir, tmp_path):
+    from typer.testing import CliRunner
+
+    from framing.cli import app
+
+    result = CliRunner().invoke(app, ["frames", "head", str(toy_baseline_dir), "--out", str(tmp_path / "x")])
+    assert result.exit_code != 0
+    message = result.output.strip().splitlines()
+    assert len(message) == 1 and "baseline" in message[0]
+    assert not (tmp_path / "x").exists()
