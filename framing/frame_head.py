@@ -58,9 +58,11 @@ def classifier_layer(model):
     return layer
 
 
-def fit_frame_rows(x: np.ndarray, y: np.ndarray, mask: np.ndarray, c: float) -> tuple[np.ndarray, np.ndarray]:
+def fit_frame_rows(x: np.ndarray, y: np.ndarray, mask: np.ndarray, c: float,
+                   sample_weight: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Per column of `y`, logistic regression weights over raw `x` (standardisation folded in),
-    fitted on the rows where `mask`; returns (columns x features) weights and biases."""
+    fitted on the rows where `mask` (weighted by `sample_weight` if given); returns (columns x
+    features) weights and biases."""
     from sklearn.linear_model import LogisticRegression
 
     weights, biases = np.zeros((y.shape[1], x.shape[1]), np.float32), np.zeros(y.shape[1], np.float32)
@@ -71,10 +73,22 @@ def fit_frame_rows(x: np.ndarray, y: np.ndarray, mask: np.ndarray, c: float) -> 
             raise ValueError(f"frame column {j}: the annotated train rows need positives and negatives")
         mean, scale = xj.mean(axis=0), xj.std(axis=0)
         scale[scale < 1e-6] = 1.0
-        model = LogisticRegression(C=c, max_iter=5000).fit((xj - mean) / scale, yj)
+        model = LogisticRegression(C=c, max_iter=5000).fit(
+            (xj - mean) / scale, yj, sample_weight=None if sample_weight is None else sample_weight[rows])
         w = model.coef_[0] / scale
         weights[j], biases[j] = w, model.intercept_[0] - float(w @ mean)
     return weights, biases
+
+
+def annotated_train_sentences(dd, frames: list[str]) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """The train sentences with a frame annotation, their frame targets and masks (columns as `frames`)."""
+    from .evaluate import aligned_targets
+    from .training import training_rows
+
+    train = training_rows(dd)[:]
+    y, m = aligned_targets(train, frames)
+    keep = np.asarray([u == "sentence" for u in train["unit"]]) & m.any(axis=1)
+    return [t for t, k in zip(train["text"], keep) if k], y[keep], m[keep]
 
 
 def _split_inputs(clf, rows):
@@ -132,9 +146,8 @@ def refit_frame_head(model_dir, out, data_dir=None, grid=C_GRID, log=print) -> d
     """Writes `out`: `model_dir` with the frame rows of its classifier refitted (or kept, if the
     current rows win on dev) and its frame thresholds tuned on dev. Returns the comparison."""
     from .dataset import load_dataset_dict
-    from .evaluate import aligned_targets
     from .inference import Classifier
-    from .training import metrics_summary, training_rows
+    from .training import metrics_summary
 
     model_dir, out = Path(model_dir), Path(out)
     clf = Classifier.load(model_dir, device="cpu", precision="fp32")
@@ -145,12 +158,9 @@ def refit_frame_head(model_dir, out, data_dir=None, grid=C_GRID, log=print) -> d
     cols = frame_columns(clf.outputs)
     frames = [clf.outputs[j] for j in cols]
     dd = load_dataset_dict(data_dir)
-    train = training_rows(dd)[:]
-    y, m = aligned_targets(train, frames)
-    keep = np.asarray([u == "sentence" for u in train["unit"]]) & m.any(axis=1)
-    texts = [t for t, k in zip(train["text"], keep) if k]
+    texts, y, m = annotated_train_sentences(dd, frames)
     log(f"frame head: {len(texts)} frame-annotated train sentences; pooled features ...")
-    x_train, y, m = pooled_features(backend, texts), y[keep], m[keep]
+    x_train = pooled_features(backend, texts)
     rows = {split: dd[split][:] for split in ("dev", "test")}
     inputs = {split: _split_inputs(clf, r) for split, r in rows.items()}
     current = (layer.weight.detach().float().numpy()[cols].copy(), layer.bias.detach().float().numpy()[cols].copy())

@@ -26,22 +26,6 @@ import json
 import numpy as np
 
 
-def fit_rows(x, y, mask, weight, c):
-    """`frame_head.fit_frame_rows` with sample weights."""
-    from sklearn.linear_model import LogisticRegression
-
-    weights, biases = np.zeros((y.shape[1], x.shape[1]), np.float32), np.zeros(y.shape[1], np.float32)
-    for j in range(y.shape[1]):
-        rows = mask[:, j]
-        xj, yj = x[rows], y[rows, j]
-        mean, scale = xj.mean(axis=0), xj.std(axis=0)
-        scale[scale < 1e-6] = 1.0
-        model = LogisticRegression(C=c, max_iter=5000).fit((xj - mean) / scale, yj, sample_weight=weight[rows])
-        w = model.coef_[0] / scale
-        weights[j], biases[j] = w, model.intercept_[0] - float(w @ mean)
-    return weights, biases
-
-
 def quiet_documents(root, annotated: dict) -> list:
     """SemEval-2025 train documents labelled only "Other" or only with climate-change narratives,
     none of whose annotated sentences is in the frame dev split."""
@@ -59,12 +43,20 @@ def quiet_documents(root, annotated: dict) -> list:
 
 def main() -> None:
     from framing.dataset import load_dataset_dict
-    from framing.evaluate import aligned_targets
-    from framing.frame_head import C_GRID, _evaluate, _split_inputs, _stored_dtype, dev_score, frame_columns, pooled_features
+    from framing.frame_head import (
+        C_GRID,
+        _evaluate,
+        _split_inputs,
+        _stored_dtype,
+        annotated_train_sentences,
+        dev_score,
+        fit_frame_rows,
+        frame_columns,
+        pooled_features,
+    )
     from framing.inference import Classifier
     from framing.paths import resolve_data_dir
     from framing.segment import segment
-    from framing.training import training_rows
 
     ap = argparse.ArgumentParser()
     ap.add_argument("model", nargs="?", default="models/transformer")
@@ -100,11 +92,7 @@ def main() -> None:
     cols = frame_columns(clf.outputs)
     frames = [clf.outputs[j] for j in cols]
     dd = load_dataset_dict(None)
-    train = training_rows(dd)[:]
-    y, m = aligned_targets(train, frames)
-    keep = np.asarray([u == "sentence" for u in train["unit"]]) & m.any(axis=1)
-    texts = [t for t, k in zip(train["text"], keep) if k]
-    y, m = y[keep], m[keep]
+    texts, y, m = annotated_train_sentences(dd, frames)
     docs = quiet_documents(root, annotated)
     weak = [s.text for doc in docs for s in segment(doc.text)
             if s.skipped is None and (doc.doc_id, s.start) not in annotated]
@@ -121,7 +109,8 @@ def main() -> None:
     for c, w in itertools.product(C_GRID[:3], (0.0, 0.3, 1.0)):
         weight = np.concatenate([np.ones(len(texts)), np.full(len(weak), w)])
         use = weight > 0
-        wts, b = (a.astype(stored).astype(np.float32) for a in fit_rows(x[use], y_all[use], m_all[use], weight[use], c))
+        fitted = fit_frame_rows(x[use], y_all[use], m_all[use], c, weight[use])
+        wts, b = (a.astype(stored).astype(np.float32) for a in fitted)
         dev, thresholds = _evaluate(clf, rows["dev"], inputs["dev"], wts, b, None, "dev")
         test, _ = _evaluate(clf, rows["test"], inputs["test"], wts, b, thresholds, "test")
         dw = test["sets"]["frames:semeval2025"]["per_label"]["discrediting-the-west"]

@@ -22,27 +22,16 @@ import numpy as np
 
 
 def main() -> None:
-    from framing.corpora import read_ptc
-    from framing.inference import Classifier
-    from framing.paths import resolve_data_dir
-    from framing.span_training import GAPS, SI_GATES, THRESHOLDS, _decoded, article_units, head_probs, token_dataset
+    from framing.span_training import GAPS, SI_GATES, THRESHOLDS, _decoded
     from framing.taxonomy import ANY_TECHNIQUE
 
     ap = argparse.ArgumentParser()
     ap.add_argument("model", nargs="?", default="models/transformer")
     ap.add_argument("--family", action="append", help="only these families (default: all)")
     args = ap.parse_args()
-    docs = read_ptc(resolve_data_dir(None), "dev")
-    clf = Classifier.load(args.model, device="cpu", precision="auto")
-    backend = clf.backend.primary if clf.manifest.get("blend") else clf.backend
-    head = backend.span_head
-    backend.span_head = None  # token features from the frozen encoder, as the head was trained
-    x, _, index = token_dataset(backend, docs, head.outputs, log=None)
-    backend.span_head = head
-    probs = head_probs(head.module, x)
+    docs, clf, head, probs, index, scores = dev_token_scores(args.model)
     col = head.outputs.index(ANY_TECHNIQUE)
-    texts = [t for d in docs for _, _, t in article_units(d)]
-    sentence_any = clf.predict_outputs(texts)[:, clf.outputs.index(ANY_TECHNIQUE)]
+    sentence_any = scores[:, clf.outputs.index(ANY_TECHNIQUE)]
     per_token = np.concatenate([np.full(len(o), sentence_any[s]) for s, (_, _, o) in enumerate(index)])
     smooth = probs[:, [col]].copy()
     k = 0
@@ -80,6 +69,27 @@ def main() -> None:
         best, r, cv = in_sample_and_cv(grid, {s: spans(s) for s in grid}, gold, [d.doc_id for d in docs], folds)
         print(f"{name}: {len(grid)} settings; best in sample {best[1:]}: SI F1 {r['f1']:.4f} (P {r['precision']:.3f} "
               f"R {r['recall']:.3f}); 5-fold CV over articles {cv['f1']:.4f}", flush=True)
+
+
+def dev_token_scores(model: str):
+    """PTC dev articles, the loaded model, its span head, the head's token scores over every dev
+    sentence (features from the frozen encoder, as the head was trained), each sentence's tokens
+    (`token_dataset`'s index) and each sentence's model outputs, in that order."""
+    from framing.corpora import read_ptc
+    from framing.inference import Classifier
+    from framing.paths import resolve_data_dir
+    from framing.span_training import article_units, head_probs, token_dataset
+
+    docs = read_ptc(resolve_data_dir(None), "dev")
+    clf = Classifier.load(model, device="cpu", precision="auto")
+    backend = clf.backend.primary if clf.manifest.get("blend") else clf.backend
+    head = backend.span_head
+    backend.span_head = None
+    x, _, index = token_dataset(backend, docs, head.outputs, log=None)
+    backend.span_head = head
+    probs = head_probs(head.module, x)
+    scores = clf.predict_outputs([t for d in docs for _, _, t in article_units(d)])
+    return docs, clf, head, probs, index, scores
 
 
 def in_sample_and_cv(grid, cache: dict, gold: dict, doc_ids: list[str], folds) -> tuple:

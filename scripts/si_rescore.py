@@ -87,29 +87,17 @@ def spans_of(rows, keep: np.ndarray, doc_ids) -> dict:
 
 
 def main() -> None:
-    from framing.corpora import read_ptc
-    from framing.inference import Classifier
-    from framing.paths import resolve_data_dir
+    from si_experiment import dev_token_scores
+
     from framing.span_metrics import merge, si_score
-    from framing.span_training import article_units, head_probs, token_dataset
     from framing.taxonomy import ANY_TECHNIQUE
 
     ap = argparse.ArgumentParser()
     ap.add_argument("model", nargs="?", default="models/transformer")
     args = ap.parse_args()
-    docs = read_ptc(resolve_data_dir(None), "dev")
-    clf = Classifier.load(args.model, device="cpu", precision="auto")
-    backend = clf.backend.primary if clf.manifest.get("blend") else clf.backend
-    head = backend.span_head
-    backend.span_head = None  # token features from the frozen encoder, as the head was trained
-    x, _, index = token_dataset(backend, docs, head.outputs, log=None)
-    backend.span_head = head
-    probs = head_probs(head.module, x)
-    del x
+    docs, clf, head, probs, index, scores = dev_token_scores(args.model)
     col = head.outputs.index(ANY_TECHNIQUE)
     tech = np.delete(probs, col, axis=1)
-    texts = [t for d in docs for _, _, t in article_units(d)]
-    scores = clf.predict_outputs(texts)
     sent_any = scores[:, clf.outputs.index(ANY_TECHNIQUE)]
     sent_tech = scores[:, clf.technique_cols]
     doc_ids = [d.doc_id for d in docs]
