@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import numpy as np
 
+# The largest threshold a manifest holds (thresholds lie in (0, 1)): a label stored with it is switched off.
+NEVER = 1 - 1e-6
+
 
 def prf(tp, fp, fn):
     """Precision, recall and F1 from counts, 0 where a ratio is 0/0 (no prediction, no gold).
@@ -102,7 +105,7 @@ def best_threshold(y_true: np.ndarray, scores: np.ndarray, default: float = 0.5)
     f1 = np.where(distinct, f1, -1)
     k = int(np.argmax(f1))
     nxt = s[k + 1] if k + 1 < len(s) else s[k] - 1e-6
-    return float(np.clip((s[k] + nxt) / 2, 1e-6, 1 - 1e-6))
+    return float(np.clip((s[k] + nxt) / 2, 1e-6, NEVER))
 
 
 def _counts(y: np.ndarray, scores: np.ndarray, t: float) -> np.ndarray:
@@ -156,4 +159,4 @@ def joint_thresholds(y: np.ndarray, scores: np.ndarray, mask: np.ndarray, start:
         if not changed:
             break
     # a threshold above 1 means "never": store it as the largest value a manifest accepts
-    return np.clip(th, 1e-6, 1 - 1e-6)
+    return np.clip(th, 1e-6, NEVER)

@@ -53,6 +53,7 @@ def card_lines(m: dict) -> list[str]:
         "  bandwagon, thought-terminating cliches) are detected poorly.",
         *(["- Frame labels come from a small in-house annotation and are less reliable outside pro-Kremlin /",
            "  Russia-China coverage."] if _has_frames(m) else []),
+        *_switched_off_lines(m),
         *([f"- Inputs longer than {m['max_length']} tokens are truncated."] if m.get("max_length") else []),
         "",
         "## Use",
@@ -98,6 +99,22 @@ def _which(members: list[dict], key: str) -> str | None:
     if len(used) == len(members):
         return ""
     return f" (soup members with seed {', '.join(str(x.get('seed')) for x in used)} only)"
+
+
+def switched_off(m: dict) -> list[str]:
+    """Labels whose stored threshold is "never" (the joint threshold rule switched them off on dev)."""
+    from .metrics import NEVER
+
+    return [label for label, t in (m.get("thresholds") or {}).items() if float(t) >= NEVER]
+
+
+def _switched_off_lines(m: dict) -> list[str]:
+    off = switched_off(m)
+    if not off:
+        return []
+    return [f"- Never predicted: {', '.join(off)}. On dev, any threshold of {'these' if len(off) > 1 else 'this'} "
+            "cost the aggregates more than it found, so the tuned threshold switches "
+            f"{'them' if len(off) > 1 else 'it'} off; their scores are still in every output."]
 
 
 def _has_frames(m: dict) -> bool:

@@ -4,6 +4,7 @@ import json
 import shutil
 from datetime import UTC, datetime
 
+import numpy as np
 import pytest
 from typer.testing import CliRunner
 
@@ -126,3 +127,21 @@ def test_card_describes_a_span_head_only_when_the_folder_has_one():
     assert any("Span head" in line and "PTC train spans" in line for line in card_lines(manifest))
     manifest.pop("span_head")
     assert not any("span head" in line.lower() for line in card_lines(manifest))
+
+
+def test_card_names_the_labels_its_thresholds_switch_off():
+    from framing.metrics import NEVER, joint_thresholds
+
+    # the joint rule switches off a label whose every firing is a false positive, and stores NEVER
+    y = np.array([[1, 0], [1, 0], [0, 1], [0, 0]], bool)
+    scores = np.array([[0.9, 0.8], [0.8, 0.9], [0.1, 0.1], [0.2, 0.7]])
+    th = joint_thresholds(y, scores, np.ones_like(y), np.array([0.5, 0.5]))
+    assert th[1] == NEVER and th[0] < 0.8
+    manifest = {"format": "framing-model", "format_version": 1, "model_type": "baseline", "data_fingerprint": "abc",
+                "taxonomy_version": "1.0.0", "labels": ["loaded-language", "doubt"],
+                "thresholds": {"loaded-language": float(th[0]), "doubt": float(th[1])},
+                "settings": {}, "training": {"train_rows": 10}, "metrics": {"dev": _sets("ptc")}}
+    off = [line for line in card_lines(manifest) if line.startswith("- Never predicted")]
+    assert off == [off[0]] and "doubt" in off[0] and "loaded-language" not in off[0]
+    manifest["thresholds"]["doubt"] = 0.97
+    assert not any(line.startswith("- Never predicted") for line in card_lines(manifest))
