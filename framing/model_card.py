@@ -194,7 +194,8 @@ def _span_head_lines(m: dict) -> list[str]:
     if not head:
         return []
     t = head.get("training") or {}
-    how = ", ".join(f"{k} {t[k]}" for k in ("epochs", "seed") if k in t)
+    how = ", ".join([f"{k} {t[k]}" for k in ("epochs", "seed") if k in t]
+                    + ([f"input dropout {t['input_dropout']}"] if t.get("input_dropout") else []))
     dev = (head.get("metrics") or {}).get("dev") or {}
     scores = [f"{name} {dev[key]:.3f}" for key, name in (("si_f1", "span identification F1"),
                                                           ("tc_micro_f1", "technique classification micro-F1"))

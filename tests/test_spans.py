@@ -249,3 +249,24 @@ def test_a_head_whose_layers_do_not_fit_its_context_is_refused(tiny_span_dir, tm
     (tmp_path / "m" / "framing.json").write_text(json.dumps(manifest))
     with pytest.raises(ModelLoadError, match="context 0"):
         Classifier.load(tmp_path / "m", device="cpu")
+
+
+def test_input_dropout_trains_a_head_of_the_saved_shape_that_still_learns():
+    """`framing spans train --dropout` regularises in training only: the head has the same
+    parameters as without it (the saved format does not change), scores deterministically, and
+    still learns the token targets."""
+    from framing.span_training import fit_head, head_probs
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(6000, 16)).astype(np.float16)
+    y = np.stack([x[:, :4].astype(np.float32).sum(axis=1) > 0, x[:, 4] > 1.0], axis=1).astype(np.uint8)
+    plain = fit_head(x, y, [16, 8, 2], epochs=4, batch=64, lr=1e-2, seed=0, log=None)
+    dropped = fit_head(x, y, [16, 8, 2], epochs=4, batch=64, lr=1e-2, seed=0, dropout=0.5, log=None)
+    assert {k: v.shape for k, v in plain.state_dict().items()} == {k: v.shape for k, v in dropped.state_dict().items()}
+    probs = head_probs(dropped, x)
+    assert np.array_equal(probs, head_probs(dropped, x))
+    assert not np.allclose(probs, head_probs(plain, x))
+    from sklearn.metrics import roc_auc_score
+
+    for scores in (probs, head_probs(plain, x)):
+        assert roc_auc_score(y[:, 0], scores[:, 0]) > 0.95

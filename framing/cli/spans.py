@@ -22,11 +22,13 @@ def spans_train_cmd(
     seed: int = typer.Option(0, "--seed"),
     context: int = typer.Option(0, "--context", min=0, max=4,
                                 help="Neighbouring tokens either side whose states the head also reads."),
+    dropout: float = typer.Option(0.0, "--dropout", min=0.0, max=0.9,
+                                  help="Share of input features dropped in training (regularises; not saved)."),
 ) -> None:
     """Train the span head on PTC train spans (encoder frozen: sentence scores stay the same),
     tune its thresholds and decoding on PTC dev, and save it into MODEL."""
     from ..span_training import train_span_head
 
-    entry = train_span_head(model, data_dir, hidden=hidden, epochs=epochs, seed=seed, context=context,
+    entry = train_span_head(model, data_dir, hidden=hidden, epochs=epochs, seed=seed, context=context, dropout=dropout,
                             log=lambda line: typer.echo(line, err=True))
     typer.echo(json.dumps({"span_head": entry["file"], "dev": entry["metrics"]["dev"]}, indent=2))
