@@ -195,11 +195,12 @@ def _span_head_lines(m: dict) -> list[str]:
         return []
     t = head.get("training") or {}
     how = ", ".join([f"{k} {t[k]}" for k in ("epochs", "seed") if k in t]
-                    + ([f"input dropout {t['input_dropout']}"] if t.get("input_dropout") else []))
+                    + ([f"input dropout {t['input_dropout']}"] if t.get("input_dropout") else [])
+                    + ([f"input noise {t['input_noise']} sd"] if t.get("input_noise") else []))
     dev = (head.get("metrics") or {}).get("dev") or {}
     scores = [f"{name} {dev[key]:.3f}" for key, name in (("si_f1", "span identification F1"),
                                                           ("tc_micro_f1", "technique classification micro-F1"))
-              if key in dev]
+              if dev.get(key) is not None]
     return [f"Span head (`{head.get('file')}`, layers {' x '.join(str(n) for n in head.get('layers', []))}): marks which "
             f"words carry each technique, trained on {t.get('data', 'data not recorded')}"
             + (f" ({how})" if how else "") + (f"; on dev, {', '.join(scores)}" if scores else "") + "."]

@@ -64,22 +64,25 @@ def pos_weights(y: np.ndarray, cap: float = 10.0) -> np.ndarray:
 
 
 def fit_head(x: np.ndarray, y: np.ndarray, layers: list[int], epochs: int = 4, lr: float = 1e-3, batch: int = 2048,
-             seed: int = 0, cap: float = 10.0, dropout: float = 0.0, log=print):
+             seed: int = 0, cap: float = 10.0, dropout: float = 0.0, noise: float = 0.0, weight_decay: float = 0.01,
+             log=print):
     """A head with `layers` trained with masked-free BCE (every token of a PTC sentence is
     annotated) and positive weights capped at `cap`; returns the module in eval mode.
 
-    `dropout` drops input features in training only (the module has no dropout layer, so the
-    saved head is the same either way). The encoder was fine-tuned on PTC train, so train token
-    states are in-sample and a head fits them more closely than it can fit dev's: input dropout
-    0.5 raised the cross-validated dev SI F1 (scripts/si_heads.py)."""
+    `dropout` drops input features and `noise` adds Gaussian noise of that many times each
+    feature's standard deviation, in training only (the module has neither, so the saved head is
+    the same either way). The encoder was fine-tuned on PTC train, so train token states are
+    in-sample and a head fits them more closely than it can fit dev's: both raised the
+    cross-validated dev SI F1 (scripts/si_heads.py)."""
     import torch
 
     from .span_head import build_head
 
     torch.manual_seed(seed)
     head = build_head(layers)
-    opt = torch.optim.AdamW(head.parameters(), lr=lr, weight_decay=0.01)
+    opt = torch.optim.AdamW(head.parameters(), lr=lr, weight_decay=weight_decay)
     pw = torch.from_numpy(pos_weights(y, cap))
+    std = torch.from_numpy(x[:: max(1, len(x) // 50000)].astype(np.float32).std(axis=0)) if noise else None
     rng = np.random.default_rng(seed)
     for epoch in range(epochs):
         order = rng.permutation(len(x))
@@ -89,6 +92,8 @@ def fit_head(x: np.ndarray, y: np.ndarray, layers: list[int], epochs: int = 4, l
             xb = torch.from_numpy(x[rows].astype(np.float32))
             if dropout:
                 xb = torch.nn.functional.dropout(xb, dropout, training=True)
+            if noise:
+                xb = xb + noise * std * torch.randn_like(xb)
             yb = torch.from_numpy(y[rows].astype(np.float32))
             loss = torch.nn.functional.binary_cross_entropy_with_logits(head(xb), yb, pos_weight=pw)
             opt.zero_grad()
@@ -201,42 +206,11 @@ def span_training_rows(clf, docs) -> tuple[np.ndarray, np.ndarray, list]:
     return np.asarray(x, np.float32), np.asarray(y), techniques
 
 
-def train_span_head(model_dir, data_dir=None, hidden: int = 256, epochs: int = 6, seed: int = 0, context: int = 0,
-                    dropout: float = 0.0, log=print) -> dict:
-    """Adds (or replaces) the span head of a transformer model folder, tuned on PTC dev."""
-    import json
-    import os
-    from pathlib import Path
-
-    from .corpora import read_ptc
-    from .errors import ModelLoadError
-    from .inference import Classifier
-    from .manifest import MANIFEST_NAME
-    from .paths import resolve_data_dir
+def _fit_span_classifier(clf, train_docs, dev_docs, log) -> tuple:
+    """(dev TC micro-F1, C, classifier) of the best of a small C grid, fitted on PTC train spans."""
     from .span_classify import fit_span_classifier
-    from .span_head import SpanHead
     from .span_metrics import tc_score
 
-    model_dir, root = Path(model_dir), resolve_data_dir(data_dir)
-    clf = Classifier.load(model_dir, device="cpu", precision="auto")
-    if clf.model_type != "transformer":
-        raise ModelLoadError(f"{model_dir} is a {clf.model_type} model; a span head needs a transformer's tokens")
-    backend = clf.backend.primary if clf.manifest.get("blend") else clf.backend
-    backend.span_head = None  # features come from the frozen encoder alone
-    outputs = span_outputs(clf.labels)
-    train_docs, dev_docs = read_ptc(root, "train"), read_ptc(root, "dev")
-    x, y, _ = token_dataset(backend, train_docs, outputs, log, context)
-    layers = [x.shape[1], hidden, len(outputs)] if hidden else [x.shape[1], len(outputs)]
-    module = fit_head(x, y, layers, epochs=epochs, seed=seed, dropout=dropout, log=log)
-    del x, y
-    x_dev, _, index = token_dataset(backend, dev_docs, outputs, log, context)
-    # each dev sentence's any-technique score, as the model (blend included) gives it at inference
-    dev_texts = [text for doc in dev_docs for _, _, text in article_units(doc)]
-    sentence_any = clf.predict_outputs(dev_texts)[:, clf.outputs.index(ANY_TECHNIQUE)] \
-        if ANY_TECHNIQUE in clf.outputs else None
-    decoding, thresholds, si = tune_decoding(dev_docs, index, head_probs(module, x_dev), outputs, log, sentence_any)
-    head = SpanHead(module, outputs, thresholds, decoding, context=context)
-    backend.span_head = head
     x_tc, y_tc, techniques = span_training_rows(clf, train_docs)
     x_tc_dev, _, _ = span_training_rows(clf, dev_docs)
     gold = [(doc.doc_id, span.label, span.start, span.end) for doc in dev_docs for span in doc.spans
@@ -249,12 +223,65 @@ def train_span_head(model_dir, data_dir=None, hidden: int = 256, epochs: int = 6
         log(f"span classifier C={c}: dev TC micro-F1 {micro:.4f}")
         if best is None or micro > best[0]:
             best = (micro, c, classifier)
-    head.classifier = best[2]
+    return best
+
+
+def train_span_head(model_dir, data_dir=None, hidden: int = 256, epochs: int = 6, seed: int = 0, context: int = 0,
+                    dropout: float = 0.0, noise: float = 0.0, keep_classifier: bool = False, log=print) -> dict:
+    """Adds (or replaces) the span head of a transformer model folder, tuned on PTC dev.
+
+    `keep_classifier` keeps the folder's span classifier (TC) instead of refitting it: it reads
+    the encoder's hidden states and the sentence scores, never the head, so a head retrained for
+    SI leaves it valid, and a refit would only move TC by the noise of recomputed features."""
+    import json
+    import os
+    from pathlib import Path
+
+    from .corpora import read_ptc
+    from .errors import ModelLoadError
+    from .inference import Classifier
+    from .manifest import MANIFEST_NAME
+    from .paths import resolve_data_dir
+    from .span_head import SpanHead
+
+    model_dir, root = Path(model_dir), resolve_data_dir(data_dir)
+    clf = Classifier.load(model_dir, device="cpu", precision="auto")
+    if clf.model_type != "transformer":
+        raise ModelLoadError(f"{model_dir} is a {clf.model_type} model; a span head needs a transformer's tokens")
+    backend = clf.backend.primary if clf.manifest.get("blend") else clf.backend
+    previous = backend.span_head
+    if keep_classifier and (previous is None or previous.classifier is None):
+        raise ModelLoadError(f"{model_dir} has no span classifier to keep; train without --keep-classifier")
+    backend.span_head = None  # features come from the frozen encoder alone
+    outputs = span_outputs(clf.labels)
+    train_docs, dev_docs = read_ptc(root, "train"), read_ptc(root, "dev")
+    x, y, _ = token_dataset(backend, train_docs, outputs, log, context)
+    layers = [x.shape[1], hidden, len(outputs)] if hidden else [x.shape[1], len(outputs)]
+    module = fit_head(x, y, layers, epochs=epochs, seed=seed, dropout=dropout, noise=noise, log=log)
+    del x, y
+    x_dev, _, index = token_dataset(backend, dev_docs, outputs, log, context)
+    # each dev sentence's any-technique score, as the model (blend included) gives it at inference
+    dev_texts = [text for doc in dev_docs for _, _, text in article_units(doc)]
+    sentence_any = clf.predict_outputs(dev_texts)[:, clf.outputs.index(ANY_TECHNIQUE)] \
+        if ANY_TECHNIQUE in clf.outputs else None
+    decoding, thresholds, si = tune_decoding(dev_docs, index, head_probs(module, x_dev), outputs, log, sentence_any)
+    head = SpanHead(module, outputs, thresholds, decoding, context=context)
+    backend.span_head = head
     manifest = json.loads((model_dir / MANIFEST_NAME).read_text(encoding="utf-8"))
+    if keep_classifier:
+        head.classifier = previous.classifier
+        before = manifest.get("span_head") or {}
+        best = ((before.get("metrics") or {}).get("dev", {}).get("tc_micro_f1"),
+                (before.get("training") or {}).get("tc_c"), previous.classifier)
+        log("span classifier kept from the folder's previous span head")
+    else:
+        best = _fit_span_classifier(clf, train_docs, dev_docs, log)
+        head.classifier = best[2]
     manifest["span_head"] = head.save(model_dir, layers, extra={
         "training": {"data": "PTC train spans, on the frozen encoder", "epochs": epochs, "seed": seed, "tc_c": best[1],
-                     "hidden": hidden, "input_dropout": dropout},
-        "metrics": {"dev": {**si, "tc_micro_f1": round(best[0], 4)}}})
+                     "hidden": hidden, "input_dropout": dropout, "input_noise": noise,
+                     **({"tc_classifier": "kept from the previous span head"} if keep_classifier else {})},
+        "metrics": {"dev": {**si, "tc_micro_f1": None if best[0] is None else round(best[0], 4)}}})
     tmp = model_dir / (MANIFEST_NAME + ".tmp")  # replaced in one step: a reader never sees half a manifest
     tmp.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     os.replace(tmp, model_dir / MANIFEST_NAME)

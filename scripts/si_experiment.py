@@ -92,6 +92,47 @@ def dev_token_scores(model: str):
     return docs, clf, head, probs, index, scores
 
 
+def train_and_dev_tokens(model: str, layers: tuple[int, ...] = (-1,)) -> dict:
+    """What a span-head experiment needs: the model's frozen-encoder token features of PTC train
+    (`x`, targets `y`) and dev (`x_dev`, its sentences' tokens `index`), the dev articles, the
+    any-technique column of the head, each dev sentence's any-technique score and the 5-fold
+    article folds of this script."""
+    from framing.corpora import read_ptc
+    from framing.inference import Classifier
+    from framing.paths import resolve_data_dir
+    from framing.span_training import article_units, token_dataset
+    from framing.taxonomy import ANY_TECHNIQUE
+
+    root = resolve_data_dir(None)
+    train, dev = read_ptc(root, "train"), read_ptc(root, "dev")
+    clf = Classifier.load(model, device="cpu", precision="auto")
+    backend = clf.backend.primary if clf.manifest.get("blend") else clf.backend
+    outputs = backend.span_head.outputs
+    backend.span_head = None  # features from the frozen encoder alone
+    x, y, _ = token_dataset(backend, train, outputs, log=None, layers=layers)
+    x_dev, _, index = token_dataset(backend, dev, outputs, log=None, layers=layers)
+    sentence_any = clf.predict_outputs([t for d in dev for _, _, t in article_units(d)])[
+        :, clf.outputs.index(ANY_TECHNIQUE)]
+    return {"backend": backend, "outputs": outputs, "x": x, "y": y, "x_dev": x_dev, "index": index, "dev": dev,
+            "col": outputs.index(ANY_TECHNIQUE), "sentence_any": sentence_any,
+            "folds": np.array_split(np.random.default_rng(0).permutation(len(dev)), 5)}
+
+
+def gated_si(d: dict, probs, grid) -> str:
+    """One line for a head's token scores on PTC dev (`d` from `train_and_dev_tokens`): the
+    hard-gate setting (gate, threshold, gap) of `grid` best in sample, its SI F1, and the 5-fold
+    cross-validated figure."""
+    from framing.span_training import _decoded
+
+    dev, index, col, sentence_any, folds = d["dev"], d["index"], d["col"], d["sentence_any"], d["folds"]
+
+    gold = {d.doc_id: [(s.start, s.end) for s in d.spans] for d in dev}
+    cache = {(g, t, gap): _decoded(dev, index, probs, col, t, gap, sentence_any >= g) for g, t, gap in grid}
+    best, r, cv = in_sample_and_cv(grid, cache, gold, [d.doc_id for d in dev], folds)
+    return (f"best in sample (gate, threshold, gap) {best}: SI F1 {r['f1']:.4f} (P {r['precision']:.3f} "
+            f"R {r['recall']:.3f}); 5-fold CV over articles {cv['f1']:.4f}")
+
+
 def in_sample_and_cv(grid, cache: dict, gold: dict, doc_ids: list[str], folds) -> tuple:
     """The setting with the best SI F1 over all articles, its score, and the 5-fold figure: the
     setting chosen on four folds decodes the fifth, SI scored once over all the held-out spans."""

@@ -48,63 +48,26 @@ VARIANTS = {
 
 
 def train_head(x: np.ndarray, y: np.ndarray, hidden: int, epochs: int, dropout: float, noise: float,
-               decay: float, cap: float, seed: int = 0, batch: int = 2048, lr: float = 1e-3):
-    import torch
+               decay: float, cap: float, seed: int = 0):
+    from framing.span_training import fit_head
 
-    from framing.span_head import build_head
-    from framing.span_training import pos_weights
-
-    torch.manual_seed(seed)
     layers = [x.shape[1], hidden, y.shape[1]] if hidden else [x.shape[1], y.shape[1]]
-    head = build_head(layers)
-    opt = torch.optim.AdamW(head.parameters(), lr=lr, weight_decay=decay)
-    pw = torch.from_numpy(pos_weights(y, cap))
-    std = torch.from_numpy(x[:: max(1, len(x) // 50000)].astype(np.float32).std(axis=0))
-    rng = np.random.default_rng(seed)
-    for _ in range(epochs):
-        order = rng.permutation(len(x))
-        for k in range(0, len(order), batch):
-            rows = order[k: k + batch]
-            xb = torch.from_numpy(x[rows].astype(np.float32))
-            if dropout:
-                xb = torch.nn.functional.dropout(xb, dropout, training=True)
-            if noise:
-                xb = xb + noise * std * torch.randn_like(xb)
-            yb = torch.from_numpy(y[rows].astype(np.float32))
-            loss = torch.nn.functional.binary_cross_entropy_with_logits(head(xb), yb, pos_weight=pw)
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-    return head.eval()
+    return fit_head(x, y, layers, epochs=epochs, seed=seed, cap=cap, dropout=dropout, noise=noise,
+                    weight_decay=decay, log=None)
 
 
 def main() -> None:
-    from si_experiment import in_sample_and_cv
+    from si_experiment import gated_si, train_and_dev_tokens
 
-    from framing.corpora import read_ptc
-    from framing.inference import Classifier
-    from framing.paths import resolve_data_dir
-    from framing.span_training import GAPS, SI_GATES, THRESHOLDS, _decoded, article_units, head_probs, token_dataset
-    from framing.taxonomy import ANY_TECHNIQUE
+    from framing.span_training import GAPS, SI_GATES, THRESHOLDS, head_probs
 
     ap = argparse.ArgumentParser()
     ap.add_argument("model", nargs="?", default="models/transformer")
     ap.add_argument("--only", nargs="+", help="only these variants (names as listed in VARIANTS)")
     args = ap.parse_args()
-    root = resolve_data_dir(None)
-    train, dev = read_ptc(root, "train"), read_ptc(root, "dev")
-    clf = Classifier.load(args.model, device="cpu", precision="auto")
-    backend = clf.backend.primary if clf.manifest.get("blend") else clf.backend
-    outputs = backend.span_head.outputs
-    backend.span_head = None  # features from the frozen encoder alone
-    x, y, _ = token_dataset(backend, train, outputs, log=None)
-    x_dev, _, index = token_dataset(backend, dev, outputs, log=None)
+    d = train_and_dev_tokens(args.model)
+    x, y, x_dev = d["x"], d["y"], d["x_dev"]
     print(f"{len(x)} train tokens, {len(x_dev)} dev tokens", flush=True)
-    col = outputs.index(ANY_TECHNIQUE)
-    sentence_any = clf.predict_outputs([t for d in dev for _, _, t in article_units(d)])[
-        :, clf.outputs.index(ANY_TECHNIQUE)]
-    gold = {d.doc_id: [(s.start, s.end) for s in d.spans] for d in dev}
-    folds = np.array_split(np.random.default_rng(0).permutation(len(dev)), 5)
     # the shipped grid, plus two lower token thresholds for heads whose scores come out lower
     grid = list(itertools.product(SI_GATES, (0.3, 0.4) + tuple(THRESHOLDS), GAPS))
     for name, setting in VARIANTS.items():
@@ -112,10 +75,7 @@ def main() -> None:
             continue
         head = train_head(x, y, *setting)
         probs = head_probs(head, x_dev)
-        cache = {(g, t, gap): _decoded(dev, index, probs, col, t, gap, sentence_any >= g) for g, t, gap in grid}
-        best, r, cv = in_sample_and_cv(grid, cache, gold, [d.doc_id for d in dev], folds)
-        print(f"{name}: best in sample (gate, threshold, gap) {best}: SI F1 {r['f1']:.4f} "
-              f"(P {r['precision']:.3f} R {r['recall']:.3f}); 5-fold CV over articles {cv['f1']:.4f}", flush=True)
+        print(f"{name}: {gated_si(d, probs, grid)}", flush=True)
 
 
 if __name__ == "__main__":

@@ -252,7 +252,7 @@ def test_a_head_whose_layers_do_not_fit_its_context_is_refused(tiny_span_dir, tm
 
 
 def test_input_dropout_trains_a_head_of_the_saved_shape_that_still_learns():
-    """`framing spans train --dropout` regularises in training only: the head has the same
+    """`framing spans train --dropout / --noise` regularise in training only: the head has the same
     parameters as without it (the saved format does not change), scores deterministically, and
     still learns the token targets."""
     from framing.span_training import fit_head, head_probs
@@ -261,7 +261,7 @@ def test_input_dropout_trains_a_head_of_the_saved_shape_that_still_learns():
     x = rng.normal(size=(6000, 16)).astype(np.float16)
     y = np.stack([x[:, :4].astype(np.float32).sum(axis=1) > 0, x[:, 4] > 1.0], axis=1).astype(np.uint8)
     plain = fit_head(x, y, [16, 8, 2], epochs=4, batch=64, lr=1e-2, seed=0, log=None)
-    dropped = fit_head(x, y, [16, 8, 2], epochs=4, batch=64, lr=1e-2, seed=0, dropout=0.5, log=None)
+    dropped = fit_head(x, y, [16, 8, 2], epochs=4, batch=64, lr=1e-2, seed=0, dropout=0.5, noise=0.5, log=None)
     assert {k: v.shape for k, v in plain.state_dict().items()} == {k: v.shape for k, v in dropped.state_dict().items()}
     probs = head_probs(dropped, x)
     assert np.array_equal(probs, head_probs(dropped, x))
@@ -270,3 +270,36 @@ def test_input_dropout_trains_a_head_of_the_saved_shape_that_still_learns():
 
     for scores in (probs, head_probs(plain, x)):
         assert roc_auc_score(y[:, 0], scores[:, 0]) > 0.95
+
+
+def test_spans_train_keep_classifier_retrains_the_head_and_keeps_tc(tiny_span_dir, tiny_transformer_dir, data_dir,
+                                                                     tmp_path):
+    """`framing spans train --keep-classifier` (PTC train and dev): a new head with its decoding
+    tuned, the folder's span classifier kept to the bit (it never reads the head), so TC is
+    unchanged; a folder without a classifier to keep is refused in one line before any work."""
+    import shutil
+
+    from safetensors.numpy import load_file
+
+    model = tmp_path / "model"
+    shutil.copytree(tiny_span_dir, model)
+    before = load_file(str(model / "span_head.safetensors"))
+    result = runner.invoke(app, ["spans", "train", str(model), "--data-dir", str(data_dir), "--epochs", "1",
+                                 "--hidden", "8", "--dropout", "0.5", "--keep-classifier"])
+    assert result.exit_code == 0, result.output
+    after = load_file(str(model / "span_head.safetensors"))
+    assert {k for k in before if k.startswith("tc.")} == {k for k in after if k.startswith("tc.")} != set()
+    assert all(np.array_equal(before[k], after[k]) for k in before if k.startswith("tc."))
+    assert any(not np.array_equal(before[k], after[k]) for k in before if not k.startswith("tc."))
+    entry = json.loads((model / "framing.json").read_text())["span_head"]
+    assert entry["training"]["tc_classifier"] == "kept from the previous span head"
+    assert entry["training"]["input_dropout"] == 0.5 and "si_f1" in entry["metrics"]["dev"]
+    clf = Classifier.load(model)
+    text = "The corrupt traitors lied again. Why should anyone believe them?"
+    assert clf.classify_spans(text, [(4, 21)]) == Classifier.load(tiny_span_dir).classify_spans(text, [(4, 21)])
+
+    bare = tmp_path / "bare"
+    shutil.copytree(tiny_transformer_dir, bare)
+    refused = runner.invoke(app, ["spans", "train", str(bare), "--data-dir", str(data_dir), "--keep-classifier"])
+    assert refused.exit_code != 0 and "no span classifier to keep" in refused.output
+    assert not (bare / "span_head.safetensors").exists()

@@ -24,11 +24,17 @@ def spans_train_cmd(
                                 help="Neighbouring tokens either side whose states the head also reads."),
     dropout: float = typer.Option(0.0, "--dropout", min=0.0, max=0.9,
                                   help="Share of input features dropped in training (regularises; not saved)."),
+    noise: float = typer.Option(0.0, "--noise", min=0.0, max=5.0,
+                                help="Gaussian noise added to the input features in training, in feature "
+                                     "standard deviations (regularises; not saved)."),
+    keep_classifier: bool = typer.Option(False, "--keep-classifier",
+                                         help="Keep the folder's span classifier (TC) instead of refitting it; "
+                                              "it never reads the head."),
 ) -> None:
     """Train the span head on PTC train spans (encoder frozen: sentence scores stay the same),
     tune its thresholds and decoding on PTC dev, and save it into MODEL."""
     from ..span_training import train_span_head
 
     entry = train_span_head(model, data_dir, hidden=hidden, epochs=epochs, seed=seed, context=context, dropout=dropout,
-                            log=lambda line: typer.echo(line, err=True))
+                            noise=noise, keep_classifier=keep_classifier, log=lambda line: typer.echo(line, err=True))
     typer.echo(json.dumps({"span_head": entry["file"], "dev": entry["metrics"]["dev"]}, indent=2))
