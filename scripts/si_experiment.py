@@ -92,11 +92,12 @@ def dev_token_scores(model: str):
     return docs, clf, head, probs, index, scores
 
 
-def train_and_dev_tokens(model: str, layers: tuple[int, ...] = (-1,)) -> dict:
+def train_and_dev_tokens(model: str, layers: tuple[int, ...] = (-1,), context: int = 0) -> dict:
     """What a span-head experiment needs: the model's frozen-encoder token features of PTC train
     (`x`, targets `y`) and dev (`x_dev`, its sentences' tokens `index`), the dev articles, the
     any-technique column of the head, each dev sentence's any-technique score and the 5-fold
-    article folds of this script."""
+    article folds of this script. `context`: each token's state beside its neighbours', as
+    `framing spans train --context` reads them."""
     from framing.corpora import read_ptc
     from framing.inference import Classifier
     from framing.paths import resolve_data_dir
@@ -109,8 +110,8 @@ def train_and_dev_tokens(model: str, layers: tuple[int, ...] = (-1,)) -> dict:
     backend = clf.backend.primary if clf.manifest.get("blend") else clf.backend
     outputs = backend.span_head.outputs
     backend.span_head = None  # features from the frozen encoder alone
-    x, y, _ = token_dataset(backend, train, outputs, log=None, layers=layers)
-    x_dev, _, index = token_dataset(backend, dev, outputs, log=None, layers=layers)
+    x, y, _ = token_dataset(backend, train, outputs, log=None, context=context, layers=layers)
+    x_dev, _, index = token_dataset(backend, dev, outputs, log=None, context=context, layers=layers)
     sentence_any = clf.predict_outputs([t for d in dev for _, _, t in article_units(d)])[
         :, clf.outputs.index(ANY_TECHNIQUE)]
     return {"backend": backend, "outputs": outputs, "x": x, "y": y, "x_dev": x_dev, "index": index, "dev": dev,

@@ -44,6 +44,12 @@ VARIANTS = {
     "input dropout 0.5, 12 epochs": (256, 12, 0.5, 0.0, 0.01, 10.0),
     "input dropout 0.5, 512 hidden": (512, 6, 0.5, 0.0, 0.01, 10.0),
     "input dropout 0.5, feature noise 0.5": (256, 6, 0.5, 0.5, 0.01, 10.0),
+    # third round, after the second: the seed spread of the winner and of the 2026.12.7 shape (the
+    # winner run with --context 1 too: the neighbours' states, which overfit unregularised)
+    "input dropout 0.5, feature noise 0.5, seed 1": (256, 6, 0.5, 0.5, 0.01, 10.0, 1),
+    "input dropout 0.5, feature noise 0.5, seed 2": (256, 6, 0.5, 0.5, 0.01, 10.0, 2),
+    "shipped shape, seed 1": (256, 6, 0.0, 0.0, 0.01, 10.0, 1),
+    "shipped shape, seed 2": (256, 6, 0.0, 0.0, 0.01, 10.0, 2),
 }
 
 
@@ -64,8 +70,9 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("model", nargs="?", default="models/transformer")
     ap.add_argument("--only", nargs="+", help="only these variants (names as listed in VARIANTS)")
+    ap.add_argument("--context", type=int, default=0, help="neighbouring token states either side (as spans train)")
     args = ap.parse_args()
-    d = train_and_dev_tokens(args.model)
+    d = train_and_dev_tokens(args.model, context=args.context)
     x, y, x_dev = d["x"], d["y"], d["x_dev"]
     print(f"{len(x)} train tokens, {len(x_dev)} dev tokens", flush=True)
     # the shipped grid, plus two lower token thresholds for heads whose scores come out lower
@@ -75,7 +82,7 @@ def main() -> None:
             continue
         head = train_head(x, y, *setting)
         probs = head_probs(head, x_dev)
-        print(f"{name}: {gated_si(d, probs, grid)}", flush=True)
+        print(f"{name}{f', context {args.context}' if args.context else ''}: {gated_si(d, probs, grid)}", flush=True)
 
 
 if __name__ == "__main__":
