@@ -268,20 +268,18 @@ def train_span_head(model_dir, data_dir=None, hidden: int = 256, epochs: int = 6
     head = SpanHead(module, outputs, thresholds, decoding, context=context)
     backend.span_head = head
     manifest = json.loads((model_dir / MANIFEST_NAME).read_text(encoding="utf-8"))
-    if keep_classifier:
-        head.classifier = previous.classifier
+    if keep_classifier:  # its figures too come from the previous head's entry
         before = manifest.get("span_head") or {}
-        best = ((before.get("metrics") or {}).get("dev", {}).get("tc_micro_f1"),
-                (before.get("training") or {}).get("tc_c"), previous.classifier)
+        tc_f1 = (before.get("metrics") or {}).get("dev", {}).get("tc_micro_f1")
+        tc_c, head.classifier = (before.get("training") or {}).get("tc_c"), previous.classifier
         log("span classifier kept from the folder's previous span head")
     else:
-        best = _fit_span_classifier(clf, train_docs, dev_docs, log)
-        head.classifier = best[2]
+        tc_f1, tc_c, head.classifier = _fit_span_classifier(clf, train_docs, dev_docs, log)
     manifest["span_head"] = head.save(model_dir, layers, extra={
-        "training": {"data": "PTC train spans, on the frozen encoder", "epochs": epochs, "seed": seed, "tc_c": best[1],
+        "training": {"data": "PTC train spans, on the frozen encoder", "epochs": epochs, "seed": seed, "tc_c": tc_c,
                      "hidden": hidden, "input_dropout": dropout, "input_noise": noise,
                      **({"tc_classifier": "kept from the previous span head"} if keep_classifier else {})},
-        "metrics": {"dev": {**si, "tc_micro_f1": None if best[0] is None else round(best[0], 4)}}})
+        "metrics": {"dev": {**si, "tc_micro_f1": None if tc_f1 is None else round(tc_f1, 4)}}})
     tmp = model_dir / (MANIFEST_NAME + ".tmp")  # replaced in one step: a reader never sees half a manifest
     tmp.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     os.replace(tmp, model_dir / MANIFEST_NAME)

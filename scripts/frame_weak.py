@@ -19,29 +19,26 @@ sources and of the SemEval-2025 news). Test per source is printed for each, repo
 from __future__ import annotations
 
 import argparse
-import csv
 import itertools
 import json
 
 import numpy as np
 
+QUIET = ("Other only", "climate change only")
 
-def quiet_documents(root, annotated: dict) -> list:
-    """SemEval-2025 train documents labelled only "Other" or only with climate-change narratives,
-    none of whose annotated sentences is in the frame dev split."""
-    from framing.corpora import read_semeval2025
 
-    out = []
-    for doc in read_semeval2025(root, "train"):
-        narratives = doc.meta.get("narratives") or []
-        quiet = narratives == ["Other"] or (narratives and all(n.startswith("CC:") for n in narratives))
-        splits = {split for (d, _), (split, _) in annotated.items() if d == doc.doc_id}
-        if quiet and splits <= {"train"}:
-            out.append(doc)
-    return out
+def narrative_kind(narratives: list[str]) -> str:
+    """Which kind of SemEval-2025 train document the narratives make it, for the weak labels."""
+    if narratives == ["Other"]:
+        return "Other only"
+    if narratives and all(n.startswith("CC:") for n in narratives):
+        return "climate change only"
+    return "Discrediting the West" if any("Discrediting the West" in n for n in narratives) else "other war"
 
 
 def main() -> None:
+    from framing.annotations import FRAMES_FILE, parse_labels, read_tsv
+    from framing.corpora import read_semeval2025
     from framing.dataset import load_dataset_dict
     from framing.frame_head import (
         C_GRID,
@@ -62,28 +59,23 @@ def main() -> None:
     ap.add_argument("model", nargs="?", default="models/transformer")
     args = ap.parse_args()
     root = resolve_data_dir(None)
-    annotated = {}
-    with open("data/annotations/frames.tsv", encoding="utf-8") as handle:
-        for row in csv.reader((line for line in handle if not line.startswith("#")), delimiter="\t"):
-            if row[0] == "semeval2025" and row[8] == "1":
-                annotated[(row[1], int(row[2]))] = (row[5], row[6])
+    annotated = {(rec["doc_id"], int(rec["start"])): (rec["split"], parse_labels(rec["frames"], "frame"))
+                 for rec in read_tsv(FRAMES_FILE) if rec["source"] == "semeval2025" and rec["pass"] == "1"}
+    by_doc: dict[str, list[tuple[str, set]]] = {}
+    for (doc_id, _), judged in annotated.items():
+        by_doc.setdefault(doc_id, []).append(judged)
+    train_docs = read_semeval2025(root, "train")
+    kinds = {doc.doc_id: narrative_kind(doc.meta.get("narratives") or []) for doc in train_docs}
 
     # the check of the weak labels against the project's own sentence labels
-    from framing.corpora import read_semeval2025
-
-    kinds: dict = {}
-    for doc in read_semeval2025(root, "train"):
-        narratives = doc.meta.get("narratives") or []
-        kind = ("Other only" if narratives == ["Other"] else "climate change only"
-                if narratives and all(n.startswith("CC:") for n in narratives) else
-                "Discrediting the West" if any("Discrediting the West" in n for n in narratives) else "other war")
-        for (d, _), (_, frames) in annotated.items():
-            if d == doc.doc_id:
-                k = kinds.setdefault(kind, [0, 0, 0])
-                k[0] += 1
-                k[1] += "discrediting-the-west" in frames
-                k[2] += "anti-hegemony" in frames
-    for kind, (n, dw, ah) in kinds.items():
+    counts: dict = {}
+    for doc in train_docs:
+        for _, frames in by_doc.get(doc.doc_id, []):
+            k = counts.setdefault(kinds[doc.doc_id], [0, 0, 0])
+            k[0] += 1
+            k[1] += "discrediting-the-west" in frames
+            k[2] += "anti-hegemony" in frames
+    for kind, (n, dw, ah) in counts.items():
         print(f"annotated sentences of train documents, {kind}: {n}; discrediting-the-west {dw} ({dw / n:.1%}), "
               f"anti-hegemony {ah} ({ah / n:.1%})", flush=True)
 
@@ -93,7 +85,9 @@ def main() -> None:
     frames = [clf.outputs[j] for j in cols]
     dd = load_dataset_dict(None)
     texts, y, m = annotated_train_sentences(dd, frames)
-    docs = quiet_documents(root, annotated)
+    # quiet documents none of whose annotated sentences is in the frame dev split
+    docs = [doc for doc in train_docs
+            if kinds[doc.doc_id] in QUIET and {split for split, _ in by_doc.get(doc.doc_id, [])} <= {"train"}]
     weak = [s.text for doc in docs for s in segment(doc.text)
             if s.skipped is None and (doc.doc_id, s.start) not in annotated]
     print(f"{len(texts)} annotated train sentences; {len(weak)} weak no-frame sentences from {len(docs)} documents",

@@ -71,25 +71,37 @@ def main() -> None:
               f"R {r['recall']:.3f}); 5-fold CV over articles {cv['f1']:.4f}", flush=True)
 
 
-def dev_token_scores(model: str):
-    """PTC dev articles, the loaded model, its span head, the head's token scores over every dev
-    sentence (features from the frozen encoder, as the head was trained), each sentence's tokens
-    (`token_dataset`'s index) and each sentence's model outputs, in that order."""
+def _frozen_tokens(model: str, splits: tuple[str, ...], layers: tuple[int, ...] = (-1,), context: int = 0):
+    """The loaded model, its primary backend and span head, per split the PTC articles and their
+    frozen-encoder token features, targets and index (`token_dataset`, the head switched off as
+    it was trained), and the model's outputs of every dev sentence."""
     from framing.corpora import read_ptc
     from framing.inference import Classifier
     from framing.paths import resolve_data_dir
-    from framing.span_training import article_units, head_probs, token_dataset
+    from framing.span_training import article_units, token_dataset
 
-    docs = read_ptc(resolve_data_dir(None), "dev")
+    root = resolve_data_dir(None)
     clf = Classifier.load(model, device="cpu", precision="auto")
     backend = clf.backend.primary if clf.manifest.get("blend") else clf.backend
     head = backend.span_head
     backend.span_head = None
-    x, _, index = token_dataset(backend, docs, head.outputs, log=None)
+    tokens = {}
+    for split in splits:
+        docs = read_ptc(root, split)
+        tokens[split] = (docs, *token_dataset(backend, docs, head.outputs, log=None, context=context, layers=layers))
     backend.span_head = head
-    probs = head_probs(head.module, x)
-    scores = clf.predict_outputs([t for d in docs for _, _, t in article_units(d)])
-    return docs, clf, head, probs, index, scores
+    scores = clf.predict_outputs([t for doc in tokens["dev"][0] for _, _, t in article_units(doc)])
+    return clf, backend, head, tokens, scores
+
+
+def dev_token_scores(model: str):
+    """PTC dev articles, the loaded model, its span head, the head's token scores over every dev
+    sentence, each sentence's tokens (`token_dataset`'s index) and each sentence's model outputs."""
+    from framing.span_training import head_probs
+
+    clf, _, head, tokens, scores = _frozen_tokens(model, ("dev",))
+    docs, x, _, index = tokens["dev"]
+    return docs, clf, head, head_probs(head.module, x), index, scores
 
 
 def train_and_dev_tokens(model: str, layers: tuple[int, ...] = (-1,), context: int = 0) -> dict:
@@ -98,24 +110,12 @@ def train_and_dev_tokens(model: str, layers: tuple[int, ...] = (-1,), context: i
     any-technique column of the head, each dev sentence's any-technique score and the 5-fold
     article folds of this script. `context`: each token's state beside its neighbours', as
     `framing spans train --context` reads them."""
-    from framing.corpora import read_ptc
-    from framing.inference import Classifier
-    from framing.paths import resolve_data_dir
-    from framing.span_training import article_units, token_dataset
     from framing.taxonomy import ANY_TECHNIQUE
 
-    root = resolve_data_dir(None)
-    train, dev = read_ptc(root, "train"), read_ptc(root, "dev")
-    clf = Classifier.load(model, device="cpu", precision="auto")
-    backend = clf.backend.primary if clf.manifest.get("blend") else clf.backend
-    outputs = backend.span_head.outputs
-    backend.span_head = None  # features from the frozen encoder alone
-    x, y, _ = token_dataset(backend, train, outputs, log=None, context=context, layers=layers)
-    x_dev, _, index = token_dataset(backend, dev, outputs, log=None, context=context, layers=layers)
-    sentence_any = clf.predict_outputs([t for d in dev for _, _, t in article_units(d)])[
-        :, clf.outputs.index(ANY_TECHNIQUE)]
-    return {"backend": backend, "outputs": outputs, "x": x, "y": y, "x_dev": x_dev, "index": index, "dev": dev,
-            "col": outputs.index(ANY_TECHNIQUE), "sentence_any": sentence_any,
+    clf, backend, head, tokens, scores = _frozen_tokens(model, ("train", "dev"), layers, context)
+    (_, x, y, _), (dev, x_dev, _, index) = tokens["train"], tokens["dev"]
+    return {"backend": backend, "outputs": head.outputs, "x": x, "y": y, "x_dev": x_dev, "index": index, "dev": dev,
+            "col": head.outputs.index(ANY_TECHNIQUE), "sentence_any": scores[:, clf.outputs.index(ANY_TECHNIQUE)],
             "folds": np.array_split(np.random.default_rng(0).permutation(len(dev)), 5)}
 
 
@@ -126,10 +126,9 @@ def gated_si(d: dict, probs, grid) -> str:
     from framing.span_training import _decoded
 
     dev, index, col, sentence_any, folds = d["dev"], d["index"], d["col"], d["sentence_any"], d["folds"]
-
-    gold = {d.doc_id: [(s.start, s.end) for s in d.spans] for d in dev}
+    gold = {doc.doc_id: [(s.start, s.end) for s in doc.spans] for doc in dev}
     cache = {(g, t, gap): _decoded(dev, index, probs, col, t, gap, sentence_any >= g) for g, t, gap in grid}
-    best, r, cv = in_sample_and_cv(grid, cache, gold, [d.doc_id for d in dev], folds)
+    best, r, cv = in_sample_and_cv(grid, cache, gold, [doc.doc_id for doc in dev], folds)
     return (f"best in sample (gate, threshold, gap) {best}: SI F1 {r['f1']:.4f} (P {r['precision']:.3f} "
             f"R {r['recall']:.3f}); 5-fold CV over articles {cv['f1']:.4f}")
 

@@ -18,23 +18,21 @@ import argparse
 
 import numpy as np
 
-GRID = np.round(np.arange(0.02, 0.99, 0.02), 2)
-
 
 def f1s(y: np.ndarray, pred: np.ndarray) -> tuple[float, float, np.ndarray]:
-    tp = (y & pred).sum(0)
-    fp = (~y & pred).sum(0)
-    fn = (y & ~pred).sum(0)
-    per = np.where(tp > 0, 2 * tp / np.maximum(2 * tp + fp + fn, 1), 0.0)
-    micro = 2 * tp.sum() / max(2 * tp.sum() + fp.sum() + fn.sum(), 1)
-    return float(micro), float(per.mean()), per
+    """Micro-F1, macro-F1 and per-column F1 (framing.metrics.prf over the columns' counts)."""
+    from framing.metrics import prf
+
+    tp, fp, fn = (y & pred).sum(0), (~y & pred).sum(0), (y & ~pred).sum(0)
+    per = prf(tp, fp, fn)[2]
+    return float(prf(tp.sum(), fp.sum(), fn.sum())[2]), float(per.mean()), per
 
 
 def best_thresholds(y: np.ndarray, p: np.ndarray) -> np.ndarray:
-    out = np.empty(y.shape[1])
-    for j in range(y.shape[1]):
-        out[j] = max(GRID, key=lambda t: f1s(y[:, [j]], p[:, [j]] >= t)[1])
-    return out
+    """Each column's F1-optimal threshold, as `framing.metrics.best_threshold` (the label-f1 rule) picks it."""
+    from framing.metrics import best_threshold
+
+    return np.array([best_threshold(y[:, j], p[:, j]) for j in range(y.shape[1])])
 
 
 def token_max(clf, texts: list[str], cols: list[int]) -> np.ndarray:
